@@ -1,0 +1,222 @@
+"""python -m seqgan_core: the same engine as the app, headless.
+
+A user mistake prints one line ('error: ...') and exits 2; a traceback means a bug.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .config import PRESET_HELP, ConfigError, RunConfig, apply_overrides, check, field_help, field_paths, \
+    parse_set_args, preset
+from .data.base import DataError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m seqgan_core", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    t = sub.add_parser("train", help="train a run in the foreground (progress bar with ETA)")
+    t.add_argument("--preset", default="paper", help=f"one of: {', '.join(PRESET_HELP)}")
+    t.add_argument("--config", help="a config.json to start from instead of a preset")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a setting, e.g. g_steps=3 or data.options.seq_len=16 (repeatable)")
+    t.add_argument("--data", help="train on your own .txt/.csv file (one sequence per line)")
+    t.add_argument("--column", help="the CSV column holding the sequences")
+    t.add_argument("--tokens", choices=("word", "char"), default="word")
+    t.add_argument("--out", required=False, help="run directory (default: a new one under ./runs)")
+    t.add_argument("--help-settings", action="store_true", help="list every setting with its help and exit")
+
+    r = sub.add_parser("resume", help="continue a run from its latest checkpoint, in the foreground")
+    r.add_argument("dir")
+    e = sub.add_parser("eval", help="evaluate a run's latest checkpoint")
+    e.add_argument("dir")
+    e.add_argument("--json", action="store_true")
+    e.add_argument("--samples", type=int, help="generator samples for NLL-oracle (default: the run's)")
+    s = sub.add_parser("sample", help="print sequences drawn from a run's latest generator")
+    s.add_argument("dir")
+    s.add_argument("-n", type=int, default=10)
+    b = sub.add_parser("bench", help="measure roll-outs, training speed and memory on this machine")
+    b.add_argument("--json", action="store_true")
+    b.add_argument("--quick", action="store_true", help="smaller sizes (seconds), for a smoke test")
+    b.add_argument("--device", default="auto")
+    sub.add_parser("presets", help="list the presets")
+    w = sub.add_parser("worker", help=argparse.SUPPRESS)
+    w.add_argument("dir")
+
+    d = sub.add_parser("data", help="data sets: list them, or check your own file")
+    dsub = d.add_subparsers(dest="data_cmd", required=True)
+    dl = dsub.add_parser("list")
+    dl.add_argument("--json", action="store_true")
+    dc = dsub.add_parser("check")
+    dc.add_argument("file")
+    dc.add_argument("--column")
+    dc.add_argument("--tokens", choices=("word", "char"), default="word")
+    dc.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.cmd](args)
+    except (ConfigError, DataError, FileNotFoundError, FileExistsError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: the latest checkpoint is kept; `resume` continues from it", file=sys.stderr)
+        return 130
+
+
+# --- commands ------------------------------------------------------------------------------------------
+def cmd_train(args) -> int:
+    if args.help_settings:
+        for short, path in sorted(field_paths().items()):
+            if short == path:
+                print(f"{path:34s} {field_help(path)}")
+        return 0
+    cfg = RunConfig.from_dict(json.loads(Path(args.config).read_text())) if args.config else preset(args.preset)
+    if args.data:
+        cfg.data.name = "upload"
+        cfg.data.options = {"path": str(Path(args.data).resolve()), "tokens": args.tokens,
+                            **({"column": args.column} if args.column else {})}
+    cfg = check(apply_overrides(cfg, parse_set_args(args.set)))
+    from .runs.store import create_run
+    run_dir = create_run(cfg, run_dir=Path(args.out) if args.out else None)
+    print(f"run directory: {run_dir}", file=sys.stderr)
+    return _train_foreground(run_dir, fresh=cfg)
+
+
+def cmd_resume(args) -> int:
+    run_dir = Path(args.dir)
+    if not (run_dir / "config.json").exists():
+        raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json)")
+    return _train_foreground(run_dir)
+
+
+def _train_foreground(run_dir: Path, fresh: RunConfig | None = None) -> int:
+    from .runs.store import RunDB, StoreSink, read_config
+    from .train import Trainer
+    db = RunDB(run_dir)
+    bar = ProgressBar()
+    sink = StoreSink(db, on_progress=bar.update)
+    latest = run_dir / "checkpoints" / "latest.pt"
+    db.set_state(status="running", pid=None, started=time.time(), error=None)
+    try:
+        if fresh is None and latest.exists():
+            trainer = Trainer.resume(latest, sink, sink, checkpoint_dir=latest.parent)
+            db.truncate_after(trainer.pos.step)
+        else:
+            trainer = Trainer(fresh or read_config(run_dir), sink, sink, checkpoint_dir=latest.parent)
+        outcome = trainer.run()
+    except KeyboardInterrupt:
+        db.set_state(status="interrupted", error="interrupted from the keyboard")
+        raise
+    except (ConfigError, DataError) as e:
+        db.set_state(status="failed", error=str(e))
+        raise
+    bar.close()
+    db.set_state(status=outcome, ended=time.time())
+    final = {k: round(v[-1], 4) for k, v in _last_values(db).items()}
+    print(f"{outcome}: {run_dir}  {json.dumps(final)}", file=sys.stderr)
+    return 0
+
+
+def _last_values(db) -> dict:
+    out: dict = {}
+    for _, name, _, _, value, _ in db.metrics_since(-1, ("nll/oracle", "nll/test", "div/distinct2")):
+        out.setdefault(name, []).append(value)
+    return out
+
+
+def cmd_eval(args) -> int:
+    from .runs.inspect import evaluate_run
+    res = evaluate_run(args.dir, args.samples)
+    if args.json:
+        print(json.dumps(res))
+    else:
+        for k, v in res.items():
+            print(f"{k:16s} {v:.4f}" if isinstance(v, float) else f"{k:16s} {v}")
+    return 0
+
+
+def cmd_sample(args) -> int:
+    from .runs.inspect import sample_run
+    if args.n < 1:
+        raise ValueError("-n must be ≥ 1")
+    for line in sample_run(args.dir, args.n):
+        print(line)
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_bench
+    res = run_bench(quick=args.quick, device=args.device, log=lambda m: print(m, file=sys.stderr))
+    print(json.dumps(res, indent=None if args.json else 2))
+    return 0
+
+
+def cmd_presets(args) -> int:
+    for name, text in PRESET_HELP.items():
+        print(f"{name:10s} {text}")
+    return 0
+
+
+def cmd_worker(args) -> int:
+    from .runs.jobs import run_worker
+    return run_worker(args.dir)
+
+
+def cmd_data(args) -> int:
+    from .data import report
+    if args.data_cmd == "list":
+        rows = report.list_datasets()
+        if args.json:
+            print(json.dumps(rows))
+        else:
+            for r in rows:
+                print(f"{r['name']:14s} {'offline' if r['offline'] else 'download':9s} {r['size_hint']}  ({r['source']})")
+        return 0
+    rep = report.check_file(args.file, column=args.column, tokens=args.tokens)
+    print(json.dumps(rep) if args.json else "\n".join(f"{k}: {v}" for k, v in rep.items()))
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "resume": cmd_resume, "eval": cmd_eval, "sample": cmd_sample,
+            "bench": cmd_bench, "presets": cmd_presets, "worker": cmd_worker, "data": cmd_data}
+
+
+class ProgressBar:
+    """One line on stderr: phase, position, share done, elapsed and ETA; a plain line per 5 s off a tty."""
+
+    def __init__(self):
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+
+    def update(self, info: dict):
+        now = time.time()
+        if not self.tty and now - self.last < 5 and info["phase"] != "done":
+            return
+        self.last = now
+        frac = info.get("fraction")
+        width = 24
+        fill = int(width * (frac or 0))
+        bar = "█" * fill + "·" * (width - fill)
+        pos = f"{info['phase']} {info['index']}/{info['phase_total']}"
+        if info["phase"] == "adversarial":
+            pos += f" (g {info['g_done']}, d {info['d_done']})"
+        eta = "?" if info.get("eta_s") is None else _hms(info["eta_s"])
+        line = f"{bar} {100 * (frac or 0):5.1f}%  {pos:34s} elapsed {_hms(info['elapsed_s'])}  ETA {eta}"
+        print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
+
+    def close(self):
+        if self.tty:
+            print(file=sys.stderr)
+
+
+def _hms(s: float) -> str:
+    s = int(s)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"

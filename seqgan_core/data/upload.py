@@ -1,0 +1,257 @@
+"""A user's own text: a .txt file (one sequence per line) or a .csv file (one column), as a data set.
+
+What it does with a file, in order, and reports back (see `build`):
+1. Size: a path is checked with stat() before anything is read; bytes by their length (limit `max_bytes`).
+2. Decoding: a BOM decides (UTF-8, UTF-16, UTF-32). Without one: NUL bytes mean binary (refused); valid
+   UTF-8 is read as UTF-8; anything else is read as Windows-1252, the superset of Latin-1 that Windows
+   editors write, and the report says so. Text whose decoded characters are more than 2% control codes is
+   refused as binary whatever the encoding.
+3. Sequences: the lines of a text file, or the chosen column of a CSV (the first row names the columns;
+   the delimiter is whichever of , ; tab the header uses most). Empty ones are dropped and counted.
+4. Tokens: "word" (runs of letters/digits, apostrophes inside words kept, every other symbol alone; an
+   emoji with its modifiers stays one token) or "char" (grapheme clusters, whitespace runs kept as one
+   space). Any script works, right-to-left included.
+5. Length: seq_len (default: the length 99% of sequences fit, at most 200); longer ones are dropped or cut.
+6. Split: a seeded shuffle (split_seed, not the run seed, so every run of a file tests on the same lines).
+   At least two sequences are needed, one to train and one to test; a one-line file is refused.
+7. Vocabulary from the training part: most frequent first, capped by max_vocab / min_count; the rest
+   becomes <unk>. Training sequences more than max_unk <unk> are dropped.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import math
+import os
+import re
+import unicodedata
+from pathlib import Path
+from typing import Optional, Union
+
+import regex
+
+from .base import DatasetSpec, SequenceDataset, register
+from .common import (EOS_ID, UNK_ID, DataError, build_vocab, choice_option, encode, fit_length, float_option,
+                     int_option, length_counts, merge_options, pad_rows, split_indices, unk_rate)
+
+DEFAULT_MAX_BYTES = 50 * 2**20
+MAX_SEQ_LEN = 200             # roll-outs cost O(T^2) per sequence
+AUTO_LENGTH_SHARE = 0.99
+MAX_CONTROL_SHARE = 0.02
+UPLOAD_DEFAULTS = {"path": None, "column": None, "tokens": "word", "lower": False, "seq_len": None,
+                   "too_long": "drop", "max_vocab": None, "min_count": 1, "max_unk": 0.5,
+                   "test_fraction": 0.1, "split_seed": 0, "max_bytes": DEFAULT_MAX_BYTES}
+BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),   # UTF-32 LE starts like UTF-16 LE
+        (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+WORD = regex.compile(r"\w+(?:['’]\w+)*|(?=\S)\X")
+GRAPHEME = regex.compile(r"\X")
+Source = Union[bytes, str, Path]
+
+
+def _size_text(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n:,} bytes"
+
+
+def read_bytes(source: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The file's bytes; a file over the limit is refused from its size alone, before it is read."""
+    if isinstance(source, bytes):
+        size = len(source)
+    else:
+        try:
+            size = os.stat(source).st_size
+        except OSError:
+            raise DataError(f"file not found: {source}") from None
+    if size > max_bytes:
+        raise DataError(f"the file is {_size_text(size)}; the limit is {_size_text(max_bytes)}")
+    return source if isinstance(source, bytes) else Path(source).read_bytes()
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """(text, how it was decoded), following the rules in the module docstring."""
+    if not data.strip():
+        raise DataError("the file is empty")
+    for bom, encoding in BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), f"{encoding.replace('-sig', '')} (byte order mark)"
+            except UnicodeDecodeError:
+                raise DataError(f"the file starts like {encoding} text but cannot be decoded as such") from None
+    if b"\x00" in data:
+        raise DataError("this looks like a binary file (it contains NUL bytes), not text. UTF-16 text "
+                        "without a byte order mark also looks like this: save it as UTF-8")
+    try:
+        text, how = data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:          # five bytes cp1252 leaves undefined: plain Latin-1 has them all
+            text = data.decode("latin-1")
+        how = "latin-1 (not valid UTF-8, read as Windows-1252/Latin-1: check accented letters)"
+    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v")
+    if controls > MAX_CONTROL_SHARE * len(text):
+        raise DataError("this does not look like a text file (too many control characters)")
+    return text, how
+
+
+def _csv_cells(text: str, column: Optional[str]) -> tuple[list[str], str]:
+    """(the cells of the chosen column, its name). The header row names the columns."""
+    header = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=header.count)
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(max(old_limit, len(text)))   # the default limit (128 KB a cell) is below ours
+    try:
+        rows = list(csv.reader(text.splitlines(), delimiter=delimiter))
+    except csv.Error as err:
+        raise DataError(f"could not read the CSV: {err}") from None
+    finally:
+        csv.field_size_limit(old_limit)
+    names = [name.strip() for name in rows[0]]
+    if column is None:
+        if len(names) != 1:
+            raise DataError(f"the CSV has {len(names)} columns; choose one of: {', '.join(names)}")
+        column = names[0]
+    if column not in names:
+        raise DataError(f"the CSV has no column '{column}'; its columns are: {', '.join(names)}")
+    at = names.index(column)
+    return [row[at] if at < len(row) else "" for row in rows[1:]], column
+
+
+def tokenize(text: str, tokens: str, lower: bool) -> list[str]:
+    """Word or character tokens of one sequence."""
+    text = text.lower() if lower else text
+    if tokens == "word":
+        return WORD.findall(text)
+    return GRAPHEME.findall(re.sub(r"\s+", " ", text.strip()))
+
+
+def _auto_seq_len(lengths: list[int]) -> int:
+    """The smallest length that AUTO_LENGTH_SHARE of the sequences fit, within 1..MAX_SEQ_LEN."""
+    ordered = sorted(lengths)
+    fit = ordered[max(0, math.ceil(AUTO_LENGTH_SHARE * len(ordered)) - 1)]
+    return max(1, min(fit, MAX_SEQ_LEN))
+
+
+def _check_options(options: dict) -> dict:
+    opts = merge_options(options, UPLOAD_DEFAULTS, "upload")
+    choice_option(opts, "tokens", ("word", "char"))
+    choice_option(opts, "too_long", ("drop", "cut"))
+    if not isinstance(opts["lower"], bool):
+        raise DataError(f"option lower must be true or false, got {opts['lower']!r}")
+    if opts["column"] is not None and not isinstance(opts["column"], str):
+        raise DataError(f"option column must be a column name, got {opts['column']!r}")
+    for key, hi in (("seq_len", MAX_SEQ_LEN), ("max_vocab", 10_000_000)):
+        if opts[key] is not None:
+            int_option(opts, key, 1, hi)
+    int_option(opts, "min_count", 1, 1_000_000)
+    int_option(opts, "split_seed", 0, 2**32 - 1)
+    int_option(opts, "max_bytes", 1, 2**40)
+    float_option(opts, "max_unk", 0.0, 1.0)
+    float_option(opts, "test_fraction", 0.01, 0.5)
+    return opts
+
+
+def build(source: Source, name: Optional[str] = None, options: Optional[dict] = None
+          ) -> tuple[SequenceDataset, dict]:
+    """(data set, report) for a file given as bytes or a path; `name` (for bytes) tells .txt from .csv."""
+    opts = _check_options(dict(options or {}))
+    if not name:
+        name = "upload.txt" if isinstance(source, bytes) else Path(source).name
+    data = read_bytes(source, opts["max_bytes"])
+    text, encoding = decode(data)
+    is_csv = Path(name).suffix.lower() in (".csv", ".tsv")
+    report = {"file": name, "bytes": len(data), "encoding": encoding, "format": "csv" if is_csv else "text",
+              "tokens": opts["tokens"]}
+    if is_csv:
+        records, report["column"] = _csv_cells(text, opts["column"])
+    else:
+        records = text.splitlines()
+    toks = [tokenize(r, opts["tokens"], opts["lower"]) for r in records]
+    nonempty = [t for t in toks if t]
+    report.update({"sequences_in_file": len(records), "length_histogram": length_counts(map(len, nonempty))})
+    dropped = {"empty": len(toks) - len(nonempty)}
+    if not nonempty:
+        raise DataError("the file has no text in it" if not is_csv else
+                        f"the column '{report['column']}' is empty")
+    seq_len = opts["seq_len"] or _auto_seq_len([len(t) for t in nonempty])
+    kept, dropped["too_long"], cut = fit_length(nonempty, seq_len, opts["too_long"])
+    if len(kept) < 2:
+        raise DataError(_too_few_message(len(kept), dropped["too_long"], seq_len))
+    train_idx, test_idx = split_indices(len(kept), opts["test_fraction"], opts["split_seed"])
+    train_toks = [kept[i] for i in train_idx]
+    vocab = build_vocab(train_toks, opts["max_vocab"], opts["min_count"])
+    if len(vocab) == 2:
+        raise DataError(f"no token occurs at least {opts['min_count']} times (min_count): the vocabulary "
+                        f"would be empty; lower min_count")
+    train_ids = encode(train_toks, vocab)
+    test_ids = encode([kept[i] for i in test_idx], vocab)
+    report["unk_rate"] = {"train": unk_rate(train_ids), "test": unk_rate(test_ids)}
+    train_ids, dropped["mostly_unknown"] = _drop_mostly_unknown(train_ids, opts)
+    report.update({"seq_len": seq_len, "cut": cut, "dropped": dropped, "vocab_size": len(vocab),
+                   "kept": {"train": len(train_ids), "test": len(test_ids)}})
+    joiner = " " if opts["tokens"] == "word" else ""
+    report["examples"] = [joiner.join(vocab[i] for i in row) for row in train_ids[:3]]
+    ds = SequenceDataset(name="upload", train=pad_rows(train_ids, seq_len), test=pad_rows(test_ids, seq_len),
+                         vocab=vocab, eos_id=EOS_ID, unk_id=UNK_ID, metrics=("bleu",), joiner=joiner,
+                         info={"source": f"upload: {name}", "report": report})
+    return ds, report
+
+
+def _too_few_message(kept: int, too_long: int, seq_len: int) -> str:
+    if too_long:
+        return (f"only {kept} sequence(s) left after dropping {too_long} longer than {seq_len} tokens; "
+                f"raise seq_len or set too_long to cut")
+    return (f"only {kept} sequence found: put one sequence per line (or CSV row); at least two are needed, "
+            f"one to train on and one to test on")
+
+
+def _drop_mostly_unknown(train_ids: list[list[int]], opts: dict) -> tuple[list[list[int]], int]:
+    """Training sequences with a share of <unk> up to max_unk, and how many were dropped.
+
+    Only training sequences: there <unk> comes from the vocabulary cap and teaches the generator nothing;
+    in the test part it also marks words the training part never had, which NLL-test should see."""
+    kept = [row for row in train_ids if row.count(UNK_ID) <= opts["max_unk"] * len(row)]
+    if not kept:
+        raise DataError(f"no training sequences left: all {len(train_ids)} are more than {opts['max_unk']:.0%} "
+                        f"<unk> with max_vocab={opts['max_vocab']}, min_count={opts['min_count']}; raise "
+                        f"max_vocab or lower min_count")
+    return kept, len(train_ids) - len(kept)
+
+
+def save_upload(data: bytes, name: str, uploads_dir: Union[str, Path],
+                max_bytes: int = DEFAULT_MAX_BYTES) -> Path:
+    """Store uploaded bytes as <uploads_dir>/<sha256 prefix>_<name> (once per content) and return the path.
+
+    The run's options then carry this path, so the run can be reproduced from the same bytes."""
+    read_bytes(data, max_bytes)
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name).strip("._") or "upload.txt"
+    target = Path(uploads_dir) / f"{hashlib.sha256(data).hexdigest()[:16]}_{safe}"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    return target
+
+
+def load_upload(options: dict, seed: int) -> SequenceDataset:
+    """The registry's loader: options["path"] is a file saved by save_upload (or any path)."""
+    if not options.get("path"):
+        raise DataError("no file chosen: upload a .txt or .csv file first")
+    return build(options["path"], options=options)[0]
+
+
+register(DatasetSpec(
+    name="upload", title="Your own text file",
+    description="A .txt file with one sequence per line, or a column of a .csv file; word or character "
+                "tokens.",
+    source="your file", offline=lambda: True, load=load_upload,
+    options_help={"path": "the saved upload", "column": "CSV column to use",
+                  "tokens": "word or char", "lower": "lower-case the text",
+                  "seq_len": "longest sequence in tokens (null: 99% of them fit, at most 200)",
+                  "too_long": "drop or cut longer sequences", "max_vocab": "keep the most frequent tokens",
+                  "min_count": "drop tokens seen fewer times (they become <unk>)",
+                  "max_unk": "drop sequences with a larger share of <unk>",
+                  "test_fraction": "share held out for testing", "split_seed": "seed of the split",
+                  "max_bytes": "largest file accepted"},
+    size_hint="your file, up to 50 MB"))

@@ -1,0 +1,58 @@
+"""The evaluation a run records as it goes: NLL-oracle, NLL-test, diversity, and per-data-set metrics."""
+from __future__ import annotations
+
+import torch
+
+from ..data.base import SequenceDataset
+from ..models import Generator
+from .bleu import BleuScorer, self_bleu
+from .diversity import distinct_n, unique_fraction
+
+BLEU_HYPS = 200        # generated sequences scored live against the references (BLEU, self-BLEU)
+BLEU_REFS = 2000       # references kept for live BLEU (the whole test set when smaller)
+
+
+@torch.no_grad()
+def mean_nll(model: Generator, data: torch.Tensor, chunk: int = 1024) -> float:
+    """Mean per-token NLL of data under model."""
+    model_was = model.training
+    model.eval()
+    total = sum(model.nll(data[i:i + chunk]).sum().item() for i in range(0, len(data), chunk))
+    model.train(model_was)
+    return total / len(data)
+
+
+class Evaluator:
+    """Built once per run: the BLEU reference tables are precomputed here, not at every evaluation."""
+
+    def __init__(self, dataset: SequenceDataset, nll_samples: int, temperature: float = 1.0):
+        self.ds, self.n, self.temperature = dataset, nll_samples, temperature
+        self.bleu = None
+        if "bleu" in dataset.metrics:
+            refs = [self._ids(r) for r in dataset.test[:BLEU_REFS].tolist()]
+            self.bleu = BleuScorer(refs, max_n=5)
+
+    def _ids(self, row) -> list[int]:
+        """A row cut at its first end token."""
+        row = [int(i) for i in row]
+        eos = self.ds.eos_id
+        return row[: row.index(eos)] if eos is not None and eos in row else row
+
+    def __call__(self, gen: Generator) -> tuple[dict, torch.Tensor]:
+        """Metrics of G now, and the samples they were computed on."""
+        samples = gen.sample(self.n, self.ds.seq_len, self.temperature)
+        out = {"nll/test": mean_nll(gen, self.ds.test.to(samples.device))}
+        if self.ds.oracle is not None:
+            out["nll/oracle"] = mean_nll(self.ds.oracle, samples)
+        seqs = [self._ids(r) for r in samples[:max(BLEU_HYPS, 1000)].tolist()]
+        out["div/distinct2"] = distinct_n(seqs, 2)
+        out["div/unique"] = unique_fraction(seqs)
+        if self.bleu is not None:
+            hyps = seqs[:BLEU_HYPS]
+            for n, v in self.bleu.scores(hyps, (2, 3, 4, 5)).items():
+                out[f"bleu/{n}"] = v
+            if len(hyps) > 1 and any(hyps):
+                out["bleu/self4"] = self_bleu(hyps, 4)
+        if self.ds.validity is not None:
+            out["valid/share"] = sum(bool(self.ds.validity(s)) for s in seqs) / max(len(seqs), 1)
+        return out, samples
