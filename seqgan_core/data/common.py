@@ -53,10 +53,9 @@ def choice_option(opts: dict, key: str, choices: Sequence[str]) -> str:
 
 
 def cache_dir() -> Path:
-    """The download/parse cache: $SEQGAN_CACHE, else ~/.cache/seqgan_studio (created on demand)."""
-    path = Path(os.environ.get("SEQGAN_CACHE") or Path.home() / ".cache" / "seqgan_studio")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """The download/parse cache: $SEQGAN_CACHE, else ~/.cache/seqgan_studio. Writers create it; looking
+    (is a file cached?) leaves no folder behind."""
+    return Path(os.environ.get("SEQGAN_CACHE") or Path.home() / ".cache" / "seqgan_studio")
 
 
 def build_vocab(token_lists: Iterable[Sequence[str]], max_vocab: Optional[int] = None,

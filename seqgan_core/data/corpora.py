@@ -15,6 +15,7 @@ and they are the same on every machine. Poems are already space-separated charac
 from __future__ import annotations
 
 import hashlib
+import http.client
 import ipaddress
 import os
 import unicodedata
@@ -38,6 +39,8 @@ SOURCES: dict[str, tuple[str, str]] = {
     "chinese_poems.txt": ("data/shi.txt",
                           "ac03c5fbb07776f0e43cb1ccfc74732f5313ab3d832df81c8e0db327df35e666"),
 }
+DATASET_FILES = {"coco": ("coco_captions_train.txt", "coco_captions_test.txt"),
+                 "poems": ("chinese_poems.txt",)}
 CHUNK = 1 << 16
 TIMEOUT_S = 30
 Progress = Callable[[int, Optional[int]], None]   # (bytes done, total bytes or None when unknown)
@@ -61,8 +64,9 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def is_cached(name: str) -> bool:
-    return (cache_dir() / name).is_file()
+def is_cached(dataset: str) -> bool:
+    """Are all the files of a data set ("coco", "poems") in the cache, so it loads offline?"""
+    return all((cache_dir() / name).is_file() for name in DATASET_FILES[dataset])
 
 
 def _opener(url: str) -> urllib.request.OpenerDirector:
@@ -103,6 +107,7 @@ def fetch(name: str, progress: Optional[Progress] = None,
                             f"delete it and try again")
         return target
     url = base_url() + path_in_repo
+    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{name}.{os.getpid()}.part")   # same folder, so the rename is atomic
     try:
         got = _download(url, tmp, progress)
@@ -110,13 +115,19 @@ def fetch(name: str, progress: Optional[Progress] = None,
             raise DataError(f"the download of {name} from {url} is corrupt or not the expected file "
                             f"(sha256 {got[:12]}..., expected {expected[:12]}...); nothing was saved")
         os.replace(tmp, target)
-    except (urllib.error.URLError, OSError) as err:   # offline, refused, timed out, 404, disk full
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as err:   # offline, 404, cut off, disk full
         reason = err if isinstance(err, urllib.error.HTTPError) else getattr(err, "reason", err)
         raise DataError(f"could not download {name} ({reason}). Download {url} yourself and save it as "
                         f"{target}") from None
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+def download(dataset: str, progress: Optional[Progress] = None) -> list[Path]:
+    """Fetch every file of a data set, for a UI that shows a progress bar before it loads the data set
+    (progress restarts at 0 for each file)."""
+    return [fetch(name, progress) for name in DATASET_FILES[dataset]]
 
 
 def read_lines(path: Path) -> list[str]:
@@ -141,7 +152,7 @@ def _vocab_options(opts: dict) -> tuple[Optional[int], int]:
 
 
 def _encode_text(name: str, train_toks, test_toks, seq_len: int, too_long: str, opts: dict,
-                 info: dict) -> SequenceDataset:
+                 info: dict, joiner: str) -> SequenceDataset:
     """Length rule, vocabulary from train, test with <unk>, padded tensors: the shared end of both loaders."""
     train_toks, train_dropped, train_cut = fit_length(train_toks, seq_len, too_long)
     test_toks, test_dropped, test_cut = fit_length(test_toks, seq_len, too_long)
@@ -153,7 +164,7 @@ def _encode_text(name: str, train_toks, test_toks, seq_len: int, too_long: str, 
                  "test_unk_rate": unk_rate(test_ids)})
     return SequenceDataset(name=name, train=pad_rows(train_ids, seq_len), test=pad_rows(test_ids, seq_len),
                            vocab=vocab, eos_id=EOS_ID, unk_id=UNK_ID, metrics=("bleu",),
-                           joiner="" if name == "poems" else " ", info=info)
+                           joiner=joiner, info=info)
 
 
 def load_coco(options: dict, seed: int) -> SequenceDataset:
@@ -165,7 +176,7 @@ def load_coco(options: dict, seed: int) -> SequenceDataset:
     train = [caption_tokens(x) for x in read_lines(fetch("coco_captions_train.txt"))]
     test = [caption_tokens(x) for x in read_lines(fetch("coco_captions_test.txt"))]
     info = {"source": base_url() + SOURCES["coco_captions_train.txt"][0], "tokens": "nltk words, lower case"}
-    return _encode_text("coco", train, test, seq_len, too_long, opts, info)
+    return _encode_text("coco", train, test, seq_len, too_long, opts, info, joiner=" ")
 
 
 def load_poems(options: dict, seed: int) -> SequenceDataset:
@@ -184,14 +195,14 @@ def load_poems(options: dict, seed: int) -> SequenceDataset:
     seq_len = QUATRAIN_CHARS + (4 if punctuation else 0)
     info = {"source": base_url() + SOURCES["chinese_poems.txt"][0], "tokens": "characters"}
     return _encode_text("poems", [poems[i] for i in train_idx], [poems[i] for i in test_idx],
-                        seq_len, "drop", opts, info)
+                        seq_len, "drop", opts, info, joiner="")
 
 
 register(DatasetSpec(
     name="coco", title="COCO image captions",
     description="Short English captions of photos (Texygen's benchmark split). Word tokens, lower case.",
     source=BASE_URL + "data/image_coco.txt (and data/testdata/test_coco.txt)",
-    offline=lambda: is_cached("coco_captions_train.txt") and is_cached("coco_captions_test.txt"),
+    offline=lambda: is_cached("coco"),
     load=load_coco,
     options_help={"seq_len": "longest caption in tokens", "too_long": "drop or cut longer captions",
                   "max_vocab": "keep only the most frequent words (null: all)",
@@ -201,7 +212,7 @@ register(DatasetSpec(
 register(DatasetSpec(
     name="poems", title="Chinese poems (quatrains)",
     description="16,394 classical quatrains: four lines of five characters, the paper's poem corpus.",
-    source=BASE_URL + "data/shi.txt", offline=lambda: is_cached("chinese_poems.txt"), load=load_poems,
+    source=BASE_URL + "data/shi.txt", offline=lambda: is_cached("poems"), load=load_poems,
     options_help={"punctuation": "keep the commas and full stops (24 tokens) or not (20)",
                   "test_fraction": "share of poems held out for testing",
                   "split_seed": "seed of the train/test split",

@@ -1,9 +1,10 @@
 """Folk melodies from the corpus that ships with music21, encoded like the paper's music task.
 
 Source: music21's corpus holds Ryan's Mammoth Collection (1,059 tunes, one per file) and a part of the
-Essen folk song collection (about 8,000 tunes in 31 opus files). The paper used the Nottingham database,
-of which music21 ships only two tunes. Parsing is slow (~50 ms a tune), so the parsed melodies are cached
-as .npz in the cache folder, per collection and time step, and extended when more tunes are asked for.
+Essen folk song collection (8,462 tunes in 27 opus files, its test files left out). The paper used the
+Nottingham database, of which music21 ships only two tunes. Parsing is slow (~90 ms a tune here), so the
+parsed melodies are cached as .npz in the cache folder, per collection and time step, and extended when
+more tunes are asked for.
 
 Tokens (the paper sampled the pitch every 0.4 s into 88 piano keys; a rest and a hold token are added so
 that a melody keeps its rhythm and can be played back):
@@ -326,4 +327,4 @@ register(DatasetSpec(
                   "step": "time step in quarter notes: 0.25, 0.5 or 1",
                   "seq_len": "steps per sequence", "max_rest": "drop windows with more rest than this",
                   "test_fraction": "share of tunes held out", "split_seed": "seed of the split"},
-    size_hint="~700 tunes -> ~3,000 melodies of 32 steps; first load parses for ~40 s"))
+    size_hint="700 tunes -> ~1,800 melodies of 32 eighth notes; the first load parses for about a minute"))

@@ -22,10 +22,10 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import io
 import math
 import os
 import re
-import unicodedata
 from pathlib import Path
 from typing import Optional, Union
 
@@ -44,6 +44,7 @@ UPLOAD_DEFAULTS = {"path": None, "column": None, "tokens": "word", "lower": Fals
                    "test_fraction": 0.1, "split_seed": 0, "max_bytes": DEFAULT_MAX_BYTES}
 BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),   # UTF-32 LE starts like UTF-16 LE
         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")   # control codes that are not whitespace
 WORD = regex.compile(r"\w+(?:['’]\w+)*|(?=\S)\X")
 GRAPHEME = regex.compile(r"\X")
 Source = Union[bytes, str, Path]
@@ -67,10 +68,8 @@ def read_bytes(source: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     return source if isinstance(source, bytes) else Path(source).read_bytes()
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """(text, how it was decoded), following the rules in the module docstring."""
-    if not data.strip():
-        raise DataError("the file is empty")
+def _decode_bytes(data: bytes) -> tuple[str, str]:
+    """(text, encoding used): a BOM decides, else NUL bytes mean binary, else UTF-8, else Windows-1252."""
     for bom, encoding in BOMS:
         if data.startswith(bom):
             try:
@@ -81,15 +80,21 @@ def decode(data: bytes) -> tuple[str, str]:
         raise DataError("this looks like a binary file (it contains NUL bytes), not text. UTF-16 text "
                         "without a byte order mark also looks like this: save it as UTF-8")
     try:
-        text, how = data.decode("utf-8"), "utf-8"
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         try:
             text = data.decode("cp1252")
         except UnicodeDecodeError:          # five bytes cp1252 leaves undefined: plain Latin-1 has them all
             text = data.decode("latin-1")
-        how = "latin-1 (not valid UTF-8, read as Windows-1252/Latin-1: check accented letters)"
-    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v")
-    if controls > MAX_CONTROL_SHARE * len(text):
+        return text, "latin-1 (not valid UTF-8, read as Windows-1252/Latin-1: check accented letters)"
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """(text, how it was decoded), following the rules in the module docstring."""
+    text, how = _decode_bytes(data)
+    if not text.strip():
+        raise DataError("the file is empty")
+    if len(CONTROL.findall(text)) > MAX_CONTROL_SHARE * len(text):
         raise DataError("this does not look like a text file (too many control characters)")
     return text, how
 
@@ -98,14 +103,13 @@ def _csv_cells(text: str, column: Optional[str]) -> tuple[list[str], str]:
     """(the cells of the chosen column, its name). The header row names the columns."""
     header = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=header.count)
-    old_limit = csv.field_size_limit()
-    csv.field_size_limit(max(old_limit, len(text)))   # the default limit (128 KB a cell) is below ours
+    # The default cell limit (128 KB) is below our file limit. Raised for the process and never lowered
+    # again, so concurrent readers in a web server never see a lower limit than they set.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text)))
     try:
-        rows = list(csv.reader(text.splitlines(), delimiter=delimiter))
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as err:
         raise DataError(f"could not read the CSV: {err}") from None
-    finally:
-        csv.field_size_limit(old_limit)
     names = [name.strip() for name in rows[0]]
     if column is None:
         if len(names) != 1:
@@ -151,12 +155,8 @@ def _check_options(options: dict) -> dict:
     return opts
 
 
-def build(source: Source, name: Optional[str] = None, options: Optional[dict] = None
-          ) -> tuple[SequenceDataset, dict]:
-    """(data set, report) for a file given as bytes or a path; `name` (for bytes) tells .txt from .csv."""
-    opts = _check_options(dict(options or {}))
-    if not name:
-        name = "upload.txt" if isinstance(source, bytes) else Path(source).name
+def read_records(source: Source, name: str, opts: dict) -> tuple[list[str], dict]:
+    """(the file's sequences as text, the start of the report): size check, decoding, lines or CSV cells."""
     data = read_bytes(source, opts["max_bytes"])
     text, encoding = decode(data)
     is_csv = Path(name).suffix.lower() in (".csv", ".tsv")
@@ -166,13 +166,24 @@ def build(source: Source, name: Optional[str] = None, options: Optional[dict] = 
         records, report["column"] = _csv_cells(text, opts["column"])
     else:
         records = text.splitlines()
+    report["sequences_in_file"] = len(records)
+    return records, report
+
+
+def build(source: Source, name: Optional[str] = None, options: Optional[dict] = None
+          ) -> tuple[SequenceDataset, dict]:
+    """(data set, report) for a file given as bytes or a path; `name` (for bytes) tells .txt from .csv."""
+    opts = _check_options(dict(options or {}))
+    if not name:
+        name = "upload.txt" if isinstance(source, bytes) else Path(source).name
+    records, report = read_records(source, name, opts)
     toks = [tokenize(r, opts["tokens"], opts["lower"]) for r in records]
     nonempty = [t for t in toks if t]
-    report.update({"sequences_in_file": len(records), "length_histogram": length_counts(map(len, nonempty))})
-    dropped = {"empty": len(toks) - len(nonempty)}
     if not nonempty:
-        raise DataError("the file has no text in it" if not is_csv else
-                        f"the column '{report['column']}' is empty")
+        raise DataError(f"the column '{report['column']}' is empty" if "column" in report else
+                        "the file has no text in it")
+    report["length_histogram"] = length_counts(map(len, nonempty))
+    dropped = {"empty": len(toks) - len(nonempty)}
     seq_len = opts["seq_len"] or _auto_seq_len([len(t) for t in nonempty])
     kept, dropped["too_long"], cut = fit_length(nonempty, seq_len, opts["too_long"])
     if len(kept) < 2:
@@ -183,14 +194,13 @@ def build(source: Source, name: Optional[str] = None, options: Optional[dict] = 
     if len(vocab) == 2:
         raise DataError(f"no token occurs at least {opts['min_count']} times (min_count): the vocabulary "
                         f"would be empty; lower min_count")
-    train_ids = encode(train_toks, vocab)
-    test_ids = encode([kept[i] for i in test_idx], vocab)
+    train_ids, test_ids = encode(train_toks, vocab), encode([kept[i] for i in test_idx], vocab)
     report["unk_rate"] = {"train": unk_rate(train_ids), "test": unk_rate(test_ids)}
     train_ids, dropped["mostly_unknown"] = _drop_mostly_unknown(train_ids, opts)
-    report.update({"seq_len": seq_len, "cut": cut, "dropped": dropped, "vocab_size": len(vocab),
-                   "kept": {"train": len(train_ids), "test": len(test_ids)}})
     joiner = " " if opts["tokens"] == "word" else ""
-    report["examples"] = [joiner.join(vocab[i] for i in row) for row in train_ids[:3]]
+    report.update({"seq_len": seq_len, "cut": cut, "dropped": dropped, "vocab_size": len(vocab),
+                   "kept": {"train": len(train_ids), "test": len(test_ids)},
+                   "examples": [joiner.join(vocab[i] for i in row) for row in train_ids[:3]]})
     ds = SequenceDataset(name="upload", train=pad_rows(train_ids, seq_len), test=pad_rows(test_ids, seq_len),
                          vocab=vocab, eos_id=EOS_ID, unk_id=UNK_ID, metrics=("bleu",), joiner=joiner,
                          info={"source": f"upload: {name}", "report": report})
@@ -224,8 +234,10 @@ def save_upload(data: bytes, name: str, uploads_dir: Union[str, Path],
 
     The run's options then carry this path, so the run can be reproduced from the same bytes."""
     read_bytes(data, max_bytes)
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name).strip("._") or "upload.txt"
-    target = Path(uploads_dir) / f"{hashlib.sha256(data).hexdigest()[:16]}_{safe}"
+    given = Path(name)
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", given.stem).strip("_") or "upload"
+    suffix = re.sub(r"[^a-z0-9.]+", "", given.suffix.lower())     # kept: it tells .csv from .txt
+    target = Path(uploads_dir) / f"{hashlib.sha256(data).hexdigest()[:16]}_{stem}{suffix}"
     if not target.is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.part")

@@ -82,6 +82,15 @@ class Trainer:
         self._ckpt_at = None                          # (step, phase) of the last checkpoint written
         if cfg.init_from:
             self._init_from(cfg.init_from)
+        self.estimates: Optional[dict] = None          # seconds per unit before any was measured
+
+    def measure_costs(self):
+        """A quick measurement of each kind of unit, so the ETA is known from the start."""
+        from ..estimate import estimate
+        est = estimate(self.cfg, self.ds.vocab_size, self.ds.seq_len, len(self.ds.train))
+        self.estimates = {"mle": est["mle_epoch"] + est["eval"] / self.cfg.eval.eval_every_epochs,
+                          "d_pretrain": est["d_pretrain_round"], "g_step": est["g_step"],
+                          "d_step": est["d_step"]}
 
     # --- construction -------------------------------------------------------------------------------
     def _build_models(self):
@@ -344,7 +353,7 @@ class Trainer:
         p, s = self.pos, self.schedule
         totals = {"mle": s.pretrain_g_epochs, "d_pretrain": s.pretrain_d_rounds, "adversarial": s.adv_rounds,
                   "done": 0}
-        eta = self.eta_seconds(getattr(self, "estimates", None))
+        eta = self.eta_seconds(self.estimates)
         elapsed = time.time() - self.started
         self.sink.progress({
             "phase": p.phase, "index": p.index, "phase_total": totals[p.phase], "g_done": p.g_done,

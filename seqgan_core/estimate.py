@@ -1,0 +1,78 @@
+"""Cost of a run on this device, from a quick measurement of its real building blocks (not a guess).
+
+Times one MLE minibatch, one D minibatch, one roll-out of a single copy (N = 1) and a sampling pass, with
+the run's own model sizes, then scales each by how often the schedule repeats it. Takes a few seconds.
+"""
+from __future__ import annotations
+
+import time
+
+import torch
+
+from .config import RunConfig, check
+from .device import resolve_device
+from .models import Discriminator, Generator
+from .rollout import rollout_q
+from .train import steps
+
+
+def _timed(fn, repeats: int = 2) -> float:
+    fn()  # warm-up: allocator, kernels
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    return (time.perf_counter() - t0) / repeats
+
+
+def estimate(cfg: RunConfig, vocab_size: int | None = None, seq_len: int | None = None,
+             num_train: int | None = None) -> dict:
+    """Seconds per unit of work and for the whole run: mle_epoch, d_pretrain_round, g_step, d_step,
+    round, eval, total. Sizes default to the data set's options (oracle defaults)."""
+    opts = cfg.data.options
+    V = vocab_size or int(opts.get("vocab_size", 5000))
+    T = seq_len or int(opts.get("seq_len", 20))
+    n_train = num_train or int(opts.get("num_train", 10000))
+    check(cfg, V, T)
+    dev = resolve_device(cfg.device)
+    s, g, d = cfg.schedule, cfg.generator, cfg.discriminator
+    gen = Generator(V, g.emb_dim, g.hidden_dim).init_normal(g.init_std).to(dev)
+    disc = Discriminator(V, d.emb_dim, d.filter_sizes, d.num_filters, d.dropout, d.l2_reg).to(dev)
+    g_opt = torch.optim.Adam(gen.parameters(), lr=s.g_lr)
+    d_opt = torch.optim.Adam(disc.parameters(), lr=s.d_lr)
+    B = s.batch_size
+    batch = torch.randint(0, V, (B, T), device=dev)
+    labels = torch.randint(0, 2, (B,), device=dev)
+
+    def mle_batch():
+        steps.mle_epoch(gen, g_opt, batch, B, s.grad_clip)
+
+    def d_batch():
+        loss, _ = disc.loss(batch, labels)
+        d_opt.zero_grad()
+        loss.backward()
+        d_opt.step()
+
+    sample_n = min(1024, max(B, s.num_negatives))
+    t_mle = _timed(mle_batch)
+    t_d = _timed(d_batch)
+    t_sample_row = _timed(lambda: gen.sample(sample_n, T), 1) / sample_n
+    t_roll1 = _timed(lambda: rollout_q(gen, disc, batch, 1), 1)
+    t_pg = t_mle  # one PG minibatch costs what one MLE minibatch costs (same forward/backward)
+
+    def d_round(epochs: int) -> float:
+        return s.num_negatives * t_sample_row + epochs * (2 * s.num_negatives // B) * t_d
+
+    t_eval = cfg.eval.nll_samples * t_sample_row * 1.5  # sampling + scoring by the oracle
+    out = {
+        "mle_epoch": (n_train // B) * t_mle,
+        "d_pretrain_round": d_round(s.pretrain_d_epochs),
+        "g_step": B * T * t_sample_row + s.rollout_num * t_roll1 + t_pg,
+        "d_step": d_round(s.k_epochs),
+        "eval": t_eval,
+    }
+    out["round"] = s.g_steps * out["g_step"] + s.d_steps * out["d_step"] + t_eval / cfg.eval.eval_every_rounds
+    mle_epochs = 0 if cfg.init_from else s.pretrain_g_epochs
+    out["total"] = (mle_epochs * (out["mle_epoch"] + t_eval / cfg.eval.eval_every_epochs)
+                    + s.pretrain_d_rounds * out["d_pretrain_round"] + s.adv_rounds * out["round"])
+    out["device"] = str(dev)
+    return out

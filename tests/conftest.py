@@ -1,0 +1,31 @@
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+
+
+@pytest.fixture
+def runs_root(tmp_path, monkeypatch):
+    """An empty runs root for the test (the app and the job manager read SEQGAN_RUNS)."""
+    root = tmp_path / "runs"
+    monkeypatch.setenv("SEQGAN_RUNS", str(root))
+    return root
+
+
+def shared_file(name: str) -> Path:
+    """A file of ../shared/datasets, or a skip when this machine does not have it."""
+    path = SHARED / name
+    if not path.exists():
+        pytest.skip(f"{path} not present (development data; CI and dev machines have it)")
+    return path
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("SEQGAN_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow science check: set SEQGAN_SLOW=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

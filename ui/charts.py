@@ -1,0 +1,134 @@
+"""Plotly figures of a run, built from plain numbers; no Streamlit calls here.
+
+Figures are made from dicts without a template (Streamlit's theme styles them in the browser), which
+keeps each one to a few milliseconds. Every figure carries a `uirevision` so that zoom and legend choices
+survive the once-a-second refresh; the caller also gives each chart a stable key.
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
+
+from . import series as S
+
+Q_SCALE = "RdBu"                   # red: D says generated; white: unsure; blue: D says real
+FONT = {"size": 15}                # readable on a projector
+COLORS = {"nll/oracle": "#d62728", "nll/test": "#1f77b4", "loss/mle": "#7f7f7f", "d/loss": "#9467bd",
+          "d/acc_real": "#1f77b4", "d/acc_fake": "#d62728", "d/train_acc": "#7f7f7f",
+          "g/reward_mean": "#2ca02c", "g/reward_last": "#98df8a", "g/entropy": "#ff7f0e",
+          "div/distinct2": "#17becf", "div/unique": "#8c564b", "real": "#1f77b4", "fake": "#d62728"}
+LABELS = {"nll/oracle": "NLL-oracle (lower = closer to the true source)", "nll/test": "NLL-test (held-out data)",
+          "loss/mle": "MLE training loss", "d/loss": "D loss", "d/acc_real": "D accuracy on real",
+          "d/acc_fake": "D accuracy on generated", "d/train_acc": "D training accuracy",
+          "g/reward_mean": "mean reward Q", "g/reward_last": "D(whole sequence)", "g/entropy": "entropy of G (nats)",
+          "div/distinct2": "distinct bigrams", "div/unique": "unique samples",
+          "bleu/2": "BLEU-2", "bleu/3": "BLEU-3", "bleu/4": "BLEU-4", "bleu/5": "BLEU-5",
+          "bleu/self4": "self-BLEU-4 (higher = less diverse)", "valid/share": "valid share"}
+
+
+def _layout(title: str, uirevision: str, x_title: str, y_title: str, height: int = 330, **extra) -> dict:
+    return {"title": {"text": title, "font": {"size": 17}}, "uirevision": uirevision, "height": height,
+            "font": FONT, "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
+            "legend": {"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0},
+            "xaxis": {"title": {"text": x_title}}, "yaxis": {"title": {"text": y_title}}, **extra}
+
+
+def _marker(x0: float, text: str) -> dict:
+    """A dashed vertical line with a label: where the adversarial game starts (as in the paper's figures)."""
+    return {"shapes": [{"type": "line", "x0": x0, "x1": x0, "y0": 0, "y1": 1, "yref": "paper",
+                        "line": {"dash": "dash", "color": "#444", "width": 2}}],
+            "annotations": [{"x": x0, "y": 1, "yref": "paper", "text": text, "showarrow": False,
+                             "xanchor": "left", "yanchor": "bottom", "font": {"size": 13}}]}
+
+
+def _line(x, y, name: str, dash: str | None = None, yaxis: str = "y") -> dict:
+    mode = "lines+markers" if len(x) < 60 else "lines"
+    return {"type": "scatter", "x": x, "y": y, "mode": mode, "name": LABELS.get(name, name), "yaxis": yaxis,
+            "line": {"color": COLORS.get(name), "dash": dash, "width": 2.5}, "marker": {"size": 6}}
+
+
+def g_curves(series: S.RunSeries, names: list[str], title: str, adv_start: float, uirevision: str,
+             y_title: str, right: tuple[str, ...] = ()) -> go.Figure:
+    """Curves over MLE epochs then adversarial rounds (x = E + round), start of the game marked.
+    Names in `right` go on a second y axis (e.g. shares in [0, 1] next to nats)."""
+    traces = []
+    for name in names:
+        x, y = S.curve(series, name)
+        if len(x):
+            traces.append(_line(x, y, name, yaxis="y2" if name in right else "y"))
+    extra = _marker(adv_start, "adversarial training starts")
+    if right:
+        extra["yaxis2"] = {"overlaying": "y", "side": "right", "range": [0, 1.02], "showgrid": False,
+                           "title": {"text": "share"}}
+    layout = _layout(title, uirevision, "MLE epoch, then E + adversarial round", y_title, **extra)
+    return go.Figure({"data": traces, "layout": layout})
+
+
+def d_curves(series: S.RunSeries, mle_epochs: int, d_rounds: int, uirevision: str) -> go.Figure:
+    """D's loss and accuracies over its pre-training rounds, then over the adversarial rounds."""
+    traces = []
+    for name, dash in (("d/loss", None), ("d/acc_real", "dot"), ("d/acc_fake", "dot"), ("d/train_acc", "dash")):
+        xp, yp = S.curve(series, name, ("d_pretrain",))
+        xa, ya = S.curve(series, name, ("adversarial",))
+        x, y = np.concatenate([xp, xa - mle_epochs + d_rounds]), np.concatenate([yp, ya])
+        if len(x):
+            traces.append(_line(x, y, name, dash=dash))
+    layout = _layout("Discriminator: loss and accuracy", uirevision, "D pre-training round, then R + adversarial round",
+                     "loss / accuracy", **_marker(d_rounds, "adversarial training starts"))
+    return go.Figure({"data": traces, "layout": layout})
+
+
+def d_histogram(snapshot: dict | None, uirevision: str) -> go.Figure:
+    """D's P(real) on a batch of real and of generated sequences, overlaid on a fixed [0, 1] axis."""
+    traces = []
+    if snapshot:
+        for kind, label in (("real", "real data"), ("fake", "generated by G")):
+            traces.append({"type": "histogram", "x": snapshot[kind], "name": label, "opacity": 0.6,
+                           "xbins": {"start": 0, "end": 1.0001, "size": 0.05},
+                           "marker": {"color": COLORS[kind]}})
+    step = f" (step {snapshot['step']})" if snapshot else ""
+    layout = _layout(f"D's score: real vs generated{step}", uirevision, "D(Y) = P(real)", "sequences",
+                     barmode="overlay")
+    layout["xaxis"]["range"] = [0, 1]
+    return go.Figure({"data": traces, "layout": layout})
+
+
+def q_heatmap(snapshot: dict, uirevision: str) -> go.Figure:
+    """Per-token Q of the latest g-step's samples: rows are samples, columns positions t, tokens written
+    on the cells. Integer axes keep repeated tokens apart; the colour scale is fixed to [0, 1]."""
+    q = np.asarray(snapshot["q"], dtype=float)                      # (K, T)
+    K, T = q.shape
+    tokens = [(row + [""] * T)[:T] for row in snapshot["tokens"]]  # rows are cut at <eos>: pad them
+    trace = {"type": "heatmap", "z": q, "x": list(range(1, T + 1)), "y": list(range(1, K + 1)),
+             "zmin": 0, "zmax": 1, "colorscale": Q_SCALE, "text": tokens,
+             "hovertemplate": "sample %{y}, t = %{x}: %{text}<br>Q = %{z:.3f}<extra></extra>",
+             "colorbar": {"title": {"text": "Q"}, "tickvals": [0, 0.5, 1],
+                          "ticktext": ["0 generated", "0.5", "1 real"]}}
+    if T <= 40:                                                     # beyond that the text would overlap
+        trace.update(texttemplate="%{text}", textfont={"size": 13 if T <= 20 else 10})
+    title = f"Q per token, round {snapshot.get('round', '?')}, g-step {snapshot.get('g_step', 0) + 1} " \
+            f"(N = {snapshot.get('rollout_num', '?')} roll-outs)"
+    layout = _layout(title, uirevision, "position t", "sample", height=max(260, 46 * K + 110))
+    layout["xaxis"].update(tickmode="linear" if T <= 40 else "auto", dtick=1, tick0=1)
+    layout["yaxis"].update(autorange="reversed", tickmode="linear", dtick=1, tick0=1)
+    return go.Figure({"data": [trace], "layout": layout})
+
+
+def q_css(q: float) -> str:
+    """Background colour of a token with reward q, the same scale as the heatmap."""
+    return sample_colorscale(Q_SCALE, [min(max(float(q), 0.0), 1.0)])[0]
+
+
+def text_on(q: float) -> str:
+    """Black or white text, whichever reads on q's colour (the scale is dark at both ends)."""
+    return "#fff" if abs(float(q) - 0.5) > 0.3 else "#111"
+
+
+def overlay(curves: list[tuple[str, np.ndarray, np.ndarray]], metric: str, uirevision: str) -> go.Figure:
+    """One metric of several runs on one chart: [(run label, x, y), ...]."""
+    traces = [{"type": "scatter", "x": x, "y": y, "mode": "lines+markers" if len(x) < 60 else "lines",
+               "name": label} for label, x, y in curves]
+    layout = _layout(f"{LABELS.get(metric, metric)} across runs", uirevision, "MLE epoch, then E + round", metric,
+                     height=420)
+    return go.Figure({"data": traces, "layout": layout})

@@ -1,0 +1,98 @@
+"""What a browser session remembers (UI choices only) and how every page finds the runs.
+
+Training state never lives here: runs are directories that seqgan_core's JobManager owns, so every
+session, tab and restart of `streamlit run` sees the same runs. A session keeps only which run it looks
+at, under namespaced keys initialised behind a guard.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from seqgan_core.runs import JobManager, RunDB, default_root
+from seqgan_core.runs.jobs import is_alive
+from seqgan_core.runs.store import LIVE_STATUSES
+
+KEY_RUN = "studio.run_id"          # the run the Live, Roll-outs and Learn pages show
+KEY_CLONE = "studio.clone_config"  # a config dict the Runs page hands to Setup
+PICKER = "studio.run_picker"       # the sidebar widget that shows KEY_RUN
+ACTIVE_STATUSES = ("queued", "running", "paused")
+STATUS_ICONS = {"queued": "⏳", "running": "▶️", "paused": "⏸️", "finished": "✅", "stopped": "⏹️",
+                "failed": "❌", "interrupted": "⚠️"}
+
+
+def init_session() -> None:
+    """Create this session's keys once; a run named in the URL (?run=...) wins on a fresh tab."""
+    if KEY_RUN not in st.session_state:
+        st.session_state[KEY_RUN] = st.query_params.get("run")
+    st.session_state.setdefault(KEY_CLONE, None)
+
+
+def jobs() -> JobManager:
+    """The job manager of the runs root ($SEQGAN_RUNS or ./runs), read at call time so tests can point it
+    elsewhere."""
+    return JobManager(default_root())
+
+
+def all_runs() -> list[dict]:
+    """Every run, newest first, after the manager has marked dead workers and started queued runs."""
+    jm = jobs()
+    runs = jm.runs()
+    if any(r["status"] == "queued" for r in runs):
+        jm.schedule()
+        runs = jm.runs()
+    return runs
+
+
+def run_label(run: dict) -> str:
+    """One line naming a run in pickers: icon, name, data set, status and the run id's tail."""
+    cfg = run["config"]
+    name = cfg.get("name") or "run"
+    return f"{STATUS_ICONS.get(run['status'], '')} {name} · {cfg['data']['name']} · {run['status']} · {run['id']}"
+
+
+def select(run_id: str | None) -> None:
+    """Make run_id the session's run and put it in the URL, so a reload or a shared link shows it."""
+    st.session_state[KEY_RUN] = run_id
+    if run_id:
+        st.query_params["run"] = run_id
+
+
+def default_run(runs: list[dict]) -> dict | None:
+    """The newest active run, else the newest run."""
+    for r in runs:
+        if r["status"] in ACTIVE_STATUSES:
+            return r
+    return runs[0] if runs else None
+
+
+def run_picker(runs: list[dict]) -> dict | None:
+    """A sidebar picker of every run; returns the chosen run (None when there is none)."""
+    if not runs:
+        return None
+    ids = [r["id"] for r in runs]
+    wanted = st.session_state.get(KEY_RUN)
+    current = wanted if wanted in ids else default_run(runs)["id"]
+    if current != wanted or st.query_params.get("run") != current:
+        select(current)
+    # The widget follows the session's run (another page may have changed it, e.g. Start or Open).
+    st.session_state[PICKER] = current
+    by_id = {r["id"]: r for r in runs}
+    st.sidebar.selectbox("Run", ids, key=PICKER, format_func=lambda i: run_label(by_id[i]),
+                         on_change=lambda: select(st.session_state[PICKER]),
+                         help="Every run under the runs folder; all browser tabs see the same ones.")
+    return by_id[current]
+
+
+def fresh_status(run_dir: Path) -> tuple[str, dict]:
+    """The run's status and state read now; a live status whose worker has died is corrected by the
+    manager (it marks the run interrupted), a queued run is given its chance to start."""
+    state = RunDB(run_dir).state()
+    status = state.get("status", "queued")
+    if (status in LIVE_STATUSES and not is_alive(state)) or status == "queued":
+        jm = jobs()
+        jm.schedule() if status == "queued" else jm.runs()
+        state = RunDB(run_dir).state()
+        status = state.get("status", "queued")
+    return status, state
