@@ -178,7 +178,7 @@ def cmd_data(args) -> int:
             print(json.dumps(rows))
         else:
             for r in rows:
-                print(f"{r['name']:14s} {'offline' if r['offline'] else 'download':9s} {r['size_hint']}  ({r['source']})")
+                print(f"{r['name']:14s} {'offline' if r['offline'] else 'download':9s} {r['size']}  ({r['source']})")
         return 0
     rep = report.check_file(args.file, column=args.column, tokens=args.tokens)
     print(json.dumps(rep) if args.json else "\n".join(f"{k}: {v}" for k, v in rep.items()))

@@ -18,19 +18,19 @@ COLORS = {"nll/oracle": "#d62728", "nll/test": "#1f77b4", "loss/mle": "#7f7f7f",
           "d/acc_real": "#1f77b4", "d/acc_fake": "#d62728", "d/train_acc": "#7f7f7f",
           "g/reward_mean": "#2ca02c", "g/reward_last": "#98df8a", "g/entropy": "#ff7f0e",
           "div/distinct2": "#17becf", "div/unique": "#8c564b", "real": "#1f77b4", "fake": "#d62728"}
-LABELS = {"nll/oracle": "NLL-oracle (lower = closer to the true source)", "nll/test": "NLL-test (held-out data)",
-          "loss/mle": "MLE training loss", "d/loss": "D loss", "d/acc_real": "D accuracy on real",
-          "d/acc_fake": "D accuracy on generated", "d/train_acc": "D training accuracy",
-          "g/reward_mean": "mean reward Q", "g/reward_last": "D(whole sequence)", "g/entropy": "entropy of G (nats)",
-          "div/distinct2": "distinct bigrams", "div/unique": "unique samples",
-          "bleu/2": "BLEU-2", "bleu/3": "BLEU-3", "bleu/4": "BLEU-4", "bleu/5": "BLEU-5",
-          "bleu/self4": "self-BLEU-4 (higher = less diverse)", "valid/share": "valid share"}
+LABELS = {"nll/oracle": "NLL-oracle", "nll/test": "NLL-test", "loss/mle": "MLE loss", "d/loss": "D loss",
+          "d/acc_real": "D accuracy, real", "d/acc_fake": "D accuracy, generated", "d/train_acc": "D training accuracy",
+          "g/reward_mean": "mean Q", "g/reward_last": "D(whole sequence)", "g/entropy": "entropy of G",
+          "div/distinct2": "distinct bigrams", "div/unique": "unique samples", "bleu/2": "BLEU-2",
+          "bleu/3": "BLEU-3", "bleu/4": "BLEU-4", "bleu/5": "BLEU-5", "bleu/self4": "self-BLEU-4",
+          "valid/share": "valid share"}
 
 
 def _layout(title: str, uirevision: str, x_title: str, y_title: str, height: int = 330, **extra) -> dict:
-    return {"title": {"text": title, "font": {"size": 17}}, "uirevision": uirevision, "height": height,
-            "font": FONT, "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
-            "legend": {"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0},
+    # The legend sits between the title and the plot: below the plot it collides with the axis title.
+    return {"title": {"text": title, "font": {"size": 17}, "y": 0.98, "yanchor": "top"}, "uirevision": uirevision,
+            "height": height, "font": FONT, "margin": {"l": 10, "r": 10, "t": 90, "b": 10},
+            "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
             "xaxis": {"title": {"text": x_title}}, "yaxis": {"title": {"text": y_title}}, **extra}
 
 
@@ -39,7 +39,7 @@ def _marker(x0: float, text: str) -> dict:
     return {"shapes": [{"type": "line", "x0": x0, "x1": x0, "y0": 0, "y1": 1, "yref": "paper",
                         "line": {"dash": "dash", "color": "#444", "width": 2}}],
             "annotations": [{"x": x0, "y": 1, "yref": "paper", "text": text, "showarrow": False,
-                             "xanchor": "left", "yanchor": "bottom", "font": {"size": 13}}]}
+                             "xanchor": "left", "yanchor": "top", "font": {"size": 13}, "bgcolor": "rgba(255,255,255,0.7)"}]}
 
 
 def _line(x, y, name: str, dash: str | None = None, yaxis: str = "y") -> dict:
@@ -60,6 +60,7 @@ def g_curves(series: S.RunSeries, names: list[str], title: str, adv_start: float
     extra = _marker(adv_start, "adversarial training starts")
     if right:
         extra["yaxis2"] = {"overlaying": "y", "side": "right", "range": [0, 1.02], "showgrid": False,
+                           "tickmode": "array", "tickvals": [0, 0.25, 0.5, 0.75, 1],
                            "title": {"text": "share"}}
     layout = _layout(title, uirevision, "MLE epoch, then E + adversarial round", y_title, **extra)
     return go.Figure({"data": traces, "layout": layout})

@@ -18,8 +18,10 @@ KEY_RUN = "studio.run_id"          # the run the Live, Roll-outs and Learn pages
 KEY_CLONE = "studio.clone_config"  # a config dict the Runs page hands to Setup
 PICKER = "studio.run_picker"       # the sidebar widget that shows KEY_RUN
 ACTIVE_STATUSES = ("queued", "running", "paused")
-STATUS_ICONS = {"queued": "⏳", "running": "▶️", "paused": "⏸️", "finished": "✅", "stopped": "⏹️",
-                "failed": "❌", "interrupted": "⚠️"}
+# Material icons ship with Streamlit, so they render in every browser (emoji need a system font).
+STATUS_ICONS = {"queued": ":material/hourglass_top:", "running": ":material/play_circle:",
+                "paused": ":material/pause_circle:", "finished": ":material/check_circle:",
+                "stopped": ":material/stop_circle:", "failed": ":material/error:", "interrupted": ":material/warning:"}
 
 
 def init_session() -> None:
@@ -46,10 +48,10 @@ def all_runs() -> list[dict]:
 
 
 def run_label(run: dict) -> str:
-    """One line naming a run in pickers: icon, name, data set, status and the run id's tail."""
+    """One line naming a run in pickers: name, data set, status and the run id."""
     cfg = run["config"]
     name = cfg.get("name") or "run"
-    return f"{STATUS_ICONS.get(run['status'], '')} {name} · {cfg['data']['name']} · {run['status']} · {run['id']}"
+    return f"{name} · {cfg['data']['name']} · {run['status']} · {run['id']}"
 
 
 def select(run_id: str | None) -> None:

@@ -65,9 +65,9 @@ class Trainer:
         self.sink, self.control = sink or Sink(), control or Control()
         self.device = resolve_device(cfg.device)
         self.ckpt_dir = Path(checkpoint_dir) if checkpoint_dir else None
-        torch.manual_seed(cfg.seed)
         self.ds = dataset or data_mod.load(cfg.data.name, cfg.data.options, cfg.seed)
         check(cfg, self.ds.vocab_size, self.ds.seq_len)
+        torch.manual_seed(cfg.seed)  # after loading: a loader may draw from the global RNG (or be cached)
         self.train_data = self.ds.train.to(self.device)
         if self.ds.oracle is not None:
             self.ds.oracle.to(self.device)

@@ -1,0 +1,24 @@
+"""Live: one run as it trains, refreshed every second without reloading the page."""
+import streamlit as st
+
+from ui import live, state
+
+REFRESH_S = 1.0
+
+st.title("Live")
+runs = state.all_runs()
+run = state.run_picker(runs)
+if run is None:
+    st.info("No runs yet. Choose a data set and a schedule on the Setup page and press Start.")
+    st.page_link("pages/setup.py", label="Go to Setup", icon=":material/tune:")
+    st.stop()
+
+status, run_state = state.fresh_status(run["dir"])
+with st.sidebar:
+    live.schedule_form(run["id"], run["dir"], run_state.get("progress") or {}, run["config"], status)
+    st.caption("Changes apply from the next adversarial round and are recorded in the run's history.")
+
+active = status in state.ACTIVE_STATUSES
+# Only the panel reruns each second; a finished run is drawn once and not polled.
+panel = st.fragment(live.panel, run_every=REFRESH_S if active else None)
+panel(str(run["dir"]), run["config"], active)

@@ -1,0 +1,215 @@
+"""The Live page's parts: status, ribbon, controls, charts and history of one run.
+
+`panel` is what refreshes every second (the page wraps it in st.fragment). It reads the run's state and
+only the metric rows written since the last refresh; the schedule form sits outside it so typing is
+never interrupted.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import streamlit as st
+
+from seqgan_core.config import LIVE_FIELDS, field_help
+from seqgan_core.runs import RunDB
+from seqgan_core.train.loop import validate_live
+
+from . import charts, ribbon, series as S, state as U, tokens
+
+COMMAND_HELP = {"pause": "Finish the current unit (epoch, g-step or d-step), save a checkpoint and wait.",
+                "resume": "Carry on from where the run paused.",
+                "step": "Run exactly one more unit (one g-step or one d-step), then pause.",
+                "stop": "Save a checkpoint and end the worker; Resume on the Runs page continues it."}
+LIVE_LABELS = {"g_steps": "g-steps", "d_steps": "d-steps", "k_epochs": "k (epochs per d-step)",
+               "rollout_num": "N (roll-outs)"}
+HISTORY_KINDS = ("phase", "control", "schedule", "rejected", "resumed", "init_from")
+CAPTIONS = {
+    "nll": "NLL-oracle: how surprised the true source is by G's samples (the paper's score; lower is better). "
+           "NLL-test: how surprised G is by held-out real data. If the first falls while the second climbs, "
+           "G is narrowing onto a few safe sequences.",
+    "d": "Accuracy near 1 on both kinds means D wins easily and G's rewards go flat; near 0.5 it cannot tell.",
+    "reward": "Q is D's belief that a sample is real, averaged over roll-outs: the reward G maximises.",
+    "div": "Falling entropy or distinct bigrams is the signature of mode collapse.",
+}
+
+
+def header(cfg: dict, status: str, state: dict) -> None:
+    """Run name, data set and status in one line."""
+    name = cfg.get("name") or "run"
+    st.markdown(f"### {U.STATUS_ICONS.get(status, '')} {name} · {cfg['data']['name']} · {status}")
+    if status == "failed":
+        st.error(f"The run failed: {state.get('error') or 'no error message was recorded'}")
+    elif status == "interrupted":
+        st.warning(f"{state.get('error') or 'The worker stopped unexpectedly.'} Use Resume to continue.")
+    elif status == "queued":
+        st.info("Queued: it starts as soon as its device has a free slot (one run per device by default).")
+
+
+def eta_line(progress: dict, status: str) -> None:
+    """Overall progress bar with elapsed time and ETA."""
+    frac = progress.get("fraction")
+    if status == "finished":
+        frac = 1.0
+    text = f"elapsed {ribbon.clock(progress.get('elapsed_s'))} · ETA {ribbon.clock(progress.get('eta_s'))}"
+    if progress.get("pending"):
+        waiting = ", ".join(f"{k} = {v}" for k, v in progress["pending"].items())
+        text += f" · from the next round: {waiting}"
+    st.progress(min(max(frac or 0.0, 0.0), 1.0), text=text)
+
+
+def control_buttons(run_dir: Path, status: str) -> None:
+    """Pause / resume / step / stop, each enabled only where it means something."""
+    cols = st.columns(4)
+    live = status in ("running", "paused")
+    restartable = status in ("stopped", "interrupted", "failed")
+    clicked = {
+        "pause": cols[0].button("Pause", icon=":material/pause:", disabled=status != "running", key="live.pause",
+                                help=COMMAND_HELP["pause"], width="stretch"),
+        "resume": cols[1].button("Resume", icon=":material/play_arrow:", disabled=not (status == "paused" or restartable),
+                                 key="live.resume", help=COMMAND_HELP["resume"], width="stretch"),
+        "step": cols[2].button("Step", icon=":material/skip_next:", disabled=not live, key="live.step", help=COMMAND_HELP["step"],
+                               width="stretch"),
+        "stop": cols[3].button("Stop", icon=":material/stop:", disabled=not live, key="live.stop", help=COMMAND_HELP["stop"],
+                               width="stretch"),
+    }
+    for command, pressed in clicked.items():
+        if pressed:
+            send(run_dir, command, status)
+
+
+def send(run_dir: Path, command: str, status: str) -> None:
+    """Hand a command to the run's worker (or re-queue a run that has no worker any more)."""
+    if command == "resume" and status in ("stopped", "interrupted", "failed"):
+        U.jobs().resume(run_dir)
+        st.toast("Queued again: it continues from its last checkpoint.")
+        return
+    U.jobs().control(run_dir, command)
+    st.toast(f"{command.capitalize()} sent: the worker acts on it after the current unit.")
+
+
+def schedule_form(run_id: str, run_dir: Path, progress: dict, cfg: dict, status: str) -> None:
+    """g-steps / d-steps / k / N for the coming rounds, checked with the engine's rule before sending."""
+    current = {k: int((progress.get("schedule") or cfg["schedule"])[k]) for k in LIVE_FIELDS}
+    with st.form(f"live.schedule.{run_id}"):
+        st.markdown("**Change the game from the next round**")
+        values = {k: st.number_input(LIVE_LABELS[k], value=current[k], step=1, key=f"live.set.{run_id}.{k}",
+                                     help=field_help(f"schedule.{k}")) for k in LIVE_FIELDS}
+        sent = st.form_submit_button("Apply from the next round", disabled=status not in ("running", "paused"))
+    if not sent:
+        return
+    changes = {k: int(v) for k, v in values.items() if int(v) != current[k]}
+    errors = validate_live(SimpleNamespace(**current), changes)
+    if not changes:
+        st.info("Nothing changed.")
+    elif errors:
+        st.error("; ".join(errors))
+    else:
+        U.jobs().control(run_dir, "set", changes)
+        st.success("Sent: " + ", ".join(f"{k} = {v}" for k, v in changes.items()) + " (recorded in the history).")
+
+
+def metric_tiles(series: S.RunSeries) -> None:
+    """The latest value of the headline numbers, with the change since the previous record."""
+    names = [n for n in ("nll/oracle", "nll/test", "g/reward_mean", "d/acc_fake", "div/distinct2")
+             if n in series.by_name]
+    for col, name in zip(st.columns(max(len(names), 1)), names):
+        values = series.by_name[name]["value"]
+        delta = float(values.iloc[-1] - values.iloc[-2]) if len(values) > 1 else None
+        inverse = name.startswith("nll")        # lower NLL is better: show a fall in green
+        col.metric(charts.LABELS[name], f"{values.iloc[-1]:.3f}",
+                   None if delta is None else f"{delta:+.3f}", delta_color="inverse" if inverse else "normal")
+
+
+def curves(run_id: str, series: S.RunSeries, cfg: dict) -> None:
+    """NLL, D, reward and diversity curves in a 2 × 2 grid (plus sample quality where the data has it)."""
+    sched = cfg["schedule"]
+    E, R = sched["pretrain_g_epochs"], sched["pretrain_d_rounds"]
+    left, right = st.columns(2)
+    nll = [n for n in ("nll/oracle", "nll/test") if n in series.by_name] or ["nll/oracle", "nll/test"]
+    _chart(left, charts.g_curves(series, nll, "Generator NLL (nats per token)", E, run_id, "nats"), run_id, "nll")
+    _chart(right, charts.d_curves(series, E, R, run_id), run_id, "d")
+    left, right = st.columns(2)
+    _chart(left, charts.g_curves(series, ["g/reward_mean", "g/reward_last"], "Reward: mean Q of G's samples",
+                                 E, run_id, "Q"), run_id, "reward")
+    _chart(right, charts.g_curves(series, ["g/entropy", "div/distinct2", "div/unique"], "Entropy and diversity",
+                                  E, run_id, "nats", right=("div/distinct2", "div/unique")), run_id, "div")
+    quality = sorted(n for n in series.by_name if n.startswith(("bleu/", "valid/")))
+    if quality:
+        _chart(st, charts.g_curves(series, quality, "Sample quality", E, run_id, "score"), run_id, "quality")
+
+
+def _chart(where, fig, run_id: str, name: str) -> None:
+    """A Plotly chart whose key stays the same across refreshes, so the browser keeps its zoom."""
+    where.plotly_chart(fig, key=f"live.{name}.{run_id}", width="stretch", config={"displaylogo": False})
+    if name in CAPTIONS:
+        where.caption(CAPTIONS[name])
+
+
+def snapshots(run_id: str, db: RunDB) -> None:
+    """D's score histograms, the Q heatmap and the latest samples shaded by Q."""
+    left, right = st.columns(2)
+    _chart(left, charts.d_histogram(db.latest_snapshot("d_scores"), run_id), run_id, "dhist")
+    roll = db.latest_snapshot("rollout")
+    if roll:
+        _chart(right, charts.q_heatmap(roll, run_id), run_id, "qmap")
+        st.markdown("**Latest samples of G, each token shaded by its reward Q**")
+        st.html(tokens.shaded_block(roll["tokens"], roll["q"]))
+        return
+    right.info("The Q heatmap appears with the first g-step of the adversarial rounds: that is when roll-outs "
+               "first score every token.")
+    samples = db.latest_snapshot("samples")
+    if samples:
+        st.markdown(f"**Latest samples of G** (step {samples['step']}; no rewards before the adversarial rounds)")
+        st.html(tokens.plain(samples["tokens"]))
+
+
+def describe(event: dict) -> str:
+    """One line per recorded event, in words."""
+    kind = event["kind"]
+    fields = {k: v for k, v in event.items() if k not in ("step", "kind", "t")}
+    if kind == "phase":
+        return f"phase → {fields.get('phase')}"
+    if kind == "control":
+        cmd = fields.pop("command", "?")
+        return f"{cmd} requested" + (f": {fields}" if fields else "")
+    if kind == "schedule":
+        start = fields.pop("from_round", "?")
+        return "schedule now " + ", ".join(f"{k} = {v}" for k, v in fields.items()) + f" (from round {start})"
+    if kind == "rejected":
+        return f"refused {fields.get('changes')}: {fields.get('why')}"
+    return f"{kind}: {fields}"
+
+
+def history(db: RunDB) -> None:
+    """Controls, schedule changes and phase changes, newest first."""
+    events = db.events(HISTORY_KINDS)
+    if not events:
+        st.caption("No controls or schedule changes yet.")
+        return
+    rows = [{"time": time.strftime("%H:%M:%S", time.localtime(e["t"])), "step": e["step"], "what": describe(e)}
+            for e in reversed(events)]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=min(36 * len(rows) + 40, 300))
+
+
+def panel(run_dir: str, cfg: dict, was_active: bool) -> None:
+    """Everything that moves: read fresh each refresh; a finished run reloads the page once to stop
+    refreshing."""
+    run_dir = Path(run_dir)
+    status, state = U.fresh_status(run_dir)
+    progress = state.get("progress") or {}
+    header(cfg, status, state)
+    st.html(ribbon.ribbon_html(progress, cfg["schedule"]))
+    eta_line(progress, status)
+    control_buttons(run_dir, status)
+    series = S.run_series(run_dir, state)
+    metric_tiles(series)
+    curves(run_dir.name, series, cfg)
+    db = RunDB(run_dir)
+    snapshots(run_dir.name, db)
+    with st.expander("History of this run: controls, schedule changes, phases", expanded=False):
+        history(db)
+    if was_active and status not in U.ACTIVE_STATUSES:
+        st.rerun()

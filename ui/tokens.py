@@ -1,0 +1,51 @@
+"""Sequences as HTML: tokens shaded by their reward Q, or marked as prefix and roll-out."""
+from __future__ import annotations
+
+import html
+
+from .charts import q_css, text_on
+
+CSS = """<style>
+.sg-seq{font-family:ui-monospace,Menlo,monospace;font-size:1.05rem;line-height:2.1;margin:2px 0}
+.sg-tok{padding:2px 5px;margin-right:3px;border-radius:4px;border:1px solid #ccc}
+.sg-n{color:#666;display:inline-block;min-width:2.2em}
+.sg-pre{background:#e8e8e8;color:#111}
+.sg-roll{background:#fff;color:#111;border-style:dashed}
+.sg-cur{background:#ffd54f;color:#111;font-weight:700}
+.sg-key{font-size:.9rem;color:#333}
+</style>"""
+
+
+def _tok(text: str, style: str = "", cls: str = "", title: str = "") -> str:
+    return (f"<span class='sg-tok {cls}' style='{style}' title='{html.escape(title, quote=True)}'>"
+            f"{html.escape(text) or '&nbsp;'}</span>")
+
+
+def shaded(tokens: list[str], q: list[float], label: str = "") -> str:
+    """One sequence, each token on the colour of its Q (hover shows the value)."""
+    cells = [_tok(t, f"background:{q_css(v)};color:{text_on(v)}", title=f"t={i + 1}  Q={v:.3f}")
+             for i, (t, v) in enumerate(zip(tokens, q))]
+    return f"<div class='sg-seq'><span class='sg-n'>{html.escape(label)}</span>{''.join(cells)}</div>"
+
+
+def shaded_block(token_rows: list[list[str]], q_rows: list[list[float]]) -> str:
+    """Several sequences shaded by Q, with a key to the colours."""
+    rows = "".join(shaded(t, q, f"{i + 1}.") for i, (t, q) in enumerate(zip(token_rows, q_rows)))
+    key = (f"<div class='sg-key'>{_tok('Q = 0', f'background:{q_css(0)};color:#fff')} D is sure it is generated "
+           f"{_tok('0.5', f'background:{q_css(0.5)}')} unsure {_tok('Q = 1', f'background:{q_css(1)};color:#fff')}"
+           f" D takes it for real</div>")
+    return CSS + rows + key
+
+
+def completion(tokens: list[str], t: int, label: str) -> str:
+    """A roll-out: the given prefix y_1..y_t (grey, y_t highlighted) and the tokens G_beta drew after it."""
+    cells = [_tok(tok, cls="sg-cur" if i == t - 1 else ("sg-pre" if i < t else "sg-roll"))
+             for i, tok in enumerate(tokens)]
+    return f"<div class='sg-seq'><span class='sg-n'>{html.escape(label)}</span>{''.join(cells)}</div>"
+
+
+def plain(token_rows: list[list[str]]) -> str:
+    """Sequences without shading (samples from an evaluation, before any reward exists)."""
+    rows = "".join(f"<div class='sg-seq'><span class='sg-n'>{i + 1}.</span>"
+                   f"{''.join(_tok(t, cls='sg-pre') for t in row)}</div>" for i, row in enumerate(token_rows))
+    return CSS + rows
