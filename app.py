@@ -6,11 +6,13 @@ from ui import state
 st.set_page_config(page_title="SeqGAN Studio", page_icon=":material/casino:", layout="wide")
 state.init_session()
 
+# The page scripts live in app_pages/, not pages/: Streamlit treats a folder named pages/ as the old
+# multipage layout, and a fresh server whose first visitor opens /live would then skip this script.
 pages = [
-    st.Page("pages/setup.py", title="Setup", icon=":material/tune:", default=True),
-    st.Page("pages/live.py", title="Live", icon=":material/monitoring:"),
-    st.Page("pages/rollouts.py", title="Roll-outs", icon=":material/account_tree:"),
-    st.Page("pages/runs.py", title="Runs", icon=":material/folder_open:"),
-    st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
+    st.Page("app_pages/setup.py", title="Setup", icon=":material/tune:", default=True),
+    st.Page("app_pages/live.py", title="Live", icon=":material/monitoring:"),
+    st.Page("app_pages/rollouts.py", title="Roll-outs", icon=":material/account_tree:"),
+    st.Page("app_pages/runs.py", title="Runs", icon=":material/folder_open:"),
+    st.Page("app_pages/learn.py", title="Learn", icon=":material/school:"),
 ]
 st.navigation(pages).run()

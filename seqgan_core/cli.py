@@ -84,10 +84,13 @@ def cmd_train(args) -> int:
         cfg.data.options = {"path": str(Path(args.data).resolve()), "tokens": args.tokens,
                             **({"column": args.column} if args.column else {})}
     cfg = check(apply_overrides(cfg, parse_set_args(args.set)))
+    from . import data
     from .runs.store import create_run
+    dataset = data.load(cfg.data.name, cfg.data.options, cfg.seed)   # refuse bad data before a run exists
+    check(cfg, dataset.vocab_size, dataset.seq_len)
     run_dir = create_run(cfg, run_dir=Path(args.out) if args.out else None)
     print(f"run directory: {run_dir}", file=sys.stderr)
-    return _train_foreground(run_dir, fresh=cfg)
+    return _train_foreground(run_dir, fresh=cfg, dataset=dataset)
 
 
 def cmd_resume(args) -> int:
@@ -97,7 +100,7 @@ def cmd_resume(args) -> int:
     return _train_foreground(run_dir)
 
 
-def _train_foreground(run_dir: Path, fresh: RunConfig | None = None) -> int:
+def _train_foreground(run_dir: Path, fresh: RunConfig | None = None, dataset=None) -> int:
     from .runs.store import RunDB, StoreSink, read_config
     from .train import Trainer
     db = RunDB(run_dir)
@@ -110,7 +113,8 @@ def _train_foreground(run_dir: Path, fresh: RunConfig | None = None) -> int:
             trainer = Trainer.resume(latest, sink, sink, checkpoint_dir=latest.parent)
             db.truncate_after(trainer.pos.step)
         else:
-            trainer = Trainer(fresh or read_config(run_dir), sink, sink, checkpoint_dir=latest.parent)
+            trainer = Trainer(fresh or read_config(run_dir), sink, sink, dataset=dataset,
+                              checkpoint_dir=latest.parent)
         outcome = trainer.run()
     except KeyboardInterrupt:
         db.set_state(status="interrupted", error="interrupted from the keyboard")

@@ -19,7 +19,7 @@ COLORS = {"nll/oracle": "#d62728", "nll/test": "#1f77b4", "loss/mle": "#7f7f7f",
           "g/reward_mean": "#2ca02c", "g/reward_last": "#98df8a", "g/entropy": "#ff7f0e",
           "div/distinct2": "#17becf", "div/unique": "#8c564b", "real": "#1f77b4", "fake": "#d62728"}
 LABELS = {"nll/oracle": "NLL-oracle", "nll/test": "NLL-test", "loss/mle": "MLE loss", "d/loss": "D loss",
-          "d/acc_real": "D accuracy, real", "d/acc_fake": "D accuracy, generated", "d/train_acc": "D training accuracy",
+          "d/acc_real": "accuracy on real", "d/acc_fake": "accuracy on generated", "d/train_acc": "training accuracy",
           "g/reward_mean": "mean Q", "g/reward_last": "D(whole sequence)", "g/entropy": "entropy of G",
           "div/distinct2": "distinct bigrams", "div/unique": "unique samples", "bleu/2": "BLEU-2",
           "bleu/3": "BLEU-3", "bleu/4": "BLEU-4", "bleu/5": "BLEU-5", "bleu/self4": "self-BLEU-4",
@@ -30,7 +30,7 @@ def _layout(title: str, uirevision: str, x_title: str, y_title: str, height: int
     # The legend sits between the title and the plot: below the plot it collides with the axis title.
     return {"title": {"text": title, "font": {"size": 17}, "y": 0.98, "yanchor": "top"}, "uirevision": uirevision,
             "height": height, "font": FONT, "margin": {"l": 10, "r": 10, "t": 90, "b": 10},
-            "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+            "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 13}},
             "xaxis": {"title": {"text": x_title}}, "yaxis": {"title": {"text": y_title}}, **extra}
 
 
@@ -88,7 +88,7 @@ def d_histogram(snapshot: dict | None, uirevision: str) -> go.Figure:
             traces.append({"type": "histogram", "x": snapshot[kind], "name": label, "opacity": 0.6,
                            "xbins": {"start": 0, "end": 1.0001, "size": 0.05},
                            "marker": {"color": COLORS[kind]}})
-    step = f" (step {snapshot['step']})" if snapshot else ""
+    step = f" (after the D phase at step {snapshot['step']})" if snapshot else ""
     layout = _layout(f"D's score: real vs generated{step}", uirevision, "D(Y) = P(real)", "sequences",
                      barmode="overlay")
     layout["xaxis"]["range"] = [0, 1]
@@ -108,9 +108,10 @@ def q_heatmap(snapshot: dict, uirevision: str) -> go.Figure:
                           "ticktext": ["0 generated", "0.5", "1 real"]}}
     if T <= 40:                                                     # beyond that the text would overlap
         trace.update(texttemplate="%{text}", textfont={"size": 13 if T <= 20 else 10})
-    title = f"Q per token, round {snapshot.get('round', '?')}, g-step {snapshot.get('g_step', 0) + 1} " \
-            f"(N = {snapshot.get('rollout_num', '?')} roll-outs)"
-    layout = _layout(title, uirevision, "position t", "sample", height=max(260, 46 * K + 110))
+    title = f"Q per token, round {snapshot['round'] + 1}, g-step {snapshot['g_step'] + 1} " \
+            f"(N = {snapshot['rollout_num']} roll-outs)"
+    layout = _layout(title, uirevision, "position t", "sample", height=max(240, 46 * K + 90))
+    layout["margin"]["t"] = 50                                      # no legend above this one
     layout["xaxis"].update(tickmode="linear" if T <= 40 else "auto", dtick=1, tick0=1)
     layout["yaxis"].update(autorange="reversed", tickmode="linear", dtick=1, tick0=1)
     return go.Figure({"data": [trace], "layout": layout})
@@ -132,4 +133,63 @@ def overlay(curves: list[tuple[str, np.ndarray, np.ndarray]], metric: str, uirev
                "name": label} for label, x, y in curves]
     layout = _layout(f"{LABELS.get(metric, metric)} across runs", uirevision, "MLE epoch, then E + round", metric,
                      height=420)
+    return go.Figure({"data": traces, "layout": layout})
+
+
+def completion_scores(scores: list[float], uirevision: str, title: str) -> go.Figure:
+    """The N roll-outs' D scores as dots on [0, 1], their mean (the Q estimate) and mean ± 2 standard errors."""
+    s = np.asarray(scores, dtype=float)
+    mean, se = s.mean(), s.std(ddof=1) / np.sqrt(len(s)) if len(s) > 1 else 0.0
+    jitter = np.random.default_rng(0).uniform(-0.3, 0.3, len(s))   # fixed jitter: the dots do not dance
+    dots = {"type": "scatter", "x": s, "y": jitter, "mode": "markers", "name": "one roll-out's D score",
+            "marker": {"size": 11, "color": s, "colorscale": Q_SCALE, "cmin": 0, "cmax": 1,
+                       "line": {"width": 1, "color": "#333"}},
+            "hovertemplate": "D = %{x:.3f}<extra></extra>"}
+    layout = _layout(title, uirevision, "D(completed sequence) = P(real)", "", height=260,
+                     shapes=[{"type": "rect", "x0": mean - 2 * se, "x1": mean + 2 * se, "y0": -0.5, "y1": 0.5,
+                              "fillcolor": "rgba(44,160,44,0.2)", "line": {"width": 0}},
+                             {"type": "line", "x0": mean, "x1": mean, "y0": -0.5, "y1": 0.5,
+                              "line": {"color": "#2ca02c", "width": 3}}])
+    layout["xaxis"]["range"] = [0, 1]
+    layout["yaxis"].update(visible=False, range=[-0.6, 0.6])
+    return go.Figure({"data": [dots], "layout": layout})
+
+
+def tightening(scores: list[float], recorded_q: float | None, uirevision: str) -> go.Figure:
+    """The Q estimate after the first n of the N roll-outs, with its ±2 standard-error band: how the
+    Monte-Carlo average settles as N grows."""
+    s = np.asarray(scores, dtype=float)
+    n = np.arange(1, len(s) + 1)
+    mean = np.cumsum(s) / n
+    var = np.maximum(np.cumsum(s ** 2) / n - mean ** 2, 0.0) * n / np.maximum(n - 1, 1)
+    se = np.sqrt(var / n)
+    band = {"type": "scatter", "x": np.r_[n, n[::-1]], "y": np.r_[mean + 2 * se, (mean - 2 * se)[::-1]],
+            "fill": "toself", "fillcolor": "rgba(31,119,180,0.2)", "line": {"width": 0}, "name": "± 2 standard errors",
+            "hoverinfo": "skip"}
+    line = {"type": "scatter", "x": n, "y": mean, "mode": "lines", "name": "Q estimate from the first n roll-outs",
+            "line": {"color": "#1f77b4", "width": 3}}
+    traces = [band, line]
+    if recorded_q is not None:
+        traces.append({"type": "scatter", "x": [1, len(s)], "y": [recorded_q] * 2, "mode": "lines",
+                       "name": "Q used in training", "line": {"dash": "dash", "color": "#d62728"}})
+    layout = _layout("How the estimate tightens as N grows", uirevision, "n roll-outs averaged", "Q", height=340)
+    layout["xaxis"]["type"] = "log" if len(s) > 16 else "linear"
+    return go.Figure({"data": traces, "layout": layout})
+
+
+def q_by_position(recorded: list[float] | None, rerolled: list[float], se: list[float], uirevision: str,
+                  n: int) -> go.Figure:
+    """Q at every position of one sample: the re-rolled estimate with its error bars, next to the Q the
+    training step used."""
+    t = list(range(1, len(rerolled) + 1))
+    traces = [{"type": "scatter", "x": t, "y": rerolled, "mode": "markers+lines", "name": f"re-rolled, N = {n}",
+               "error_y": {"type": "data", "array": [2 * e for e in se], "visible": True},
+               "line": {"color": "#1f77b4"}}]
+    if recorded is not None:
+        traces.append({"type": "scatter", "x": t, "y": recorded, "mode": "markers+lines", "name": "used in training",
+                       "line": {"color": "#d62728", "dash": "dash"}})
+    layout = _layout("Q at every position (bars: ± 2 standard errors)", uirevision, "position t", "Q", height=340)
+    if len(t) <= 40:
+        layout["xaxis"].update(tickmode="linear", dtick=1)
+    layout["yaxis"]["range"] = [0, 1]
     return go.Figure({"data": traces, "layout": layout})

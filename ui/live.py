@@ -33,6 +33,9 @@ CAPTIONS = {
     "d": "Accuracy near 1 on both kinds means D wins easily and G's rewards go flat; near 0.5 it cannot tell.",
     "reward": "Q is D's belief that a sample is real, averaged over roll-outs: the reward G maximises.",
     "div": "Falling entropy or distinct bigrams is the signature of mode collapse.",
+    "dhist": "Two humps far apart: D separates real from generated easily. Overlapping humps: G fools it.",
+    "qmap": "Each cell is one token's reward: the mean of D's scores over N completions of the prefix up to it. "
+            "Hover a cell for its value; the Roll-outs page shows the completions behind it.",
 }
 
 
@@ -153,13 +156,21 @@ def snapshots(run_id: str, db: RunDB) -> None:
     left, right = st.columns(2)
     _chart(left, charts.d_histogram(db.latest_snapshot("d_scores"), run_id), run_id, "dhist")
     roll = db.latest_snapshot("rollout")
+    with right:
+        samples_panel(roll, db)
     if roll:
-        _chart(right, charts.q_heatmap(roll, run_id), run_id, "qmap")
-        st.markdown("**Latest samples of G, each token shaded by its reward Q**")
+        _chart(st, charts.q_heatmap(roll, run_id), run_id, "qmap")
+    else:
+        st.info("The Q heatmap appears with the first g-step of the adversarial rounds: that is when roll-outs "
+                "first score every token.")
+
+
+def samples_panel(roll: dict | None, db: RunDB) -> None:
+    """The latest g-step's samples shaded by Q; before any g-step, the latest evaluation's samples."""
+    if roll:
+        st.markdown(f"**Latest samples of G, each token shaded by its reward Q** (round {roll['round'] + 1})")
         st.html(tokens.shaded_block(roll["tokens"], roll["q"]))
         return
-    right.info("The Q heatmap appears with the first g-step of the adversarial rounds: that is when roll-outs "
-               "first score every token.")
     samples = db.latest_snapshot("samples")
     if samples:
         st.markdown(f"**Latest samples of G** (step {samples['step']}; no rewards before the adversarial rounds)")

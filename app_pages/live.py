@@ -10,7 +10,7 @@ runs = state.all_runs()
 run = state.run_picker(runs)
 if run is None:
     st.info("No runs yet. Choose a data set and a schedule on the Setup page and press Start.")
-    st.page_link("pages/setup.py", label="Go to Setup", icon=":material/tune:")
+    st.page_link("app_pages/setup.py", label="Go to Setup", icon=":material/tune:")
     st.stop()
 
 status, run_state = state.fresh_status(run["dir"])

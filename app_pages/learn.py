@@ -1,0 +1,37 @@
+"""Learn: Algorithm 1 of SeqGAN step by step, each formula filled in with the chosen run's numbers."""
+import streamlit as st
+
+from seqgan_core.runs import RunDB
+from ui import learn_view as V, series, state
+
+st.title("Learn")
+st.caption("SeqGAN trains a text generator as a reinforcement-learning policy whose reward is a "
+           "discriminator's opinion. Below, each step of the algorithm with this run's own numbers.")
+runs = state.all_runs()
+run = state.run_picker(runs)
+if run is None:
+    st.info("No runs yet. The formulas below fill in with real numbers once a run exists: start one on Setup "
+            "(the tiny preset takes seconds).")
+    st.page_link("app_pages/setup.py", label="Go to Setup", icon=":material/tune:")
+    st.stop()
+
+cfg, run_state = run["config"], run["state"]
+metrics = series.run_series(run["dir"], run_state)
+snap = RunDB(run["dir"]).latest_snapshot("rollout")
+
+V.players(cfg)
+V.step_mle(metrics, cfg)
+V.step_d(metrics, cfg)
+st.markdown("**Line 6 · Repeat the game.** Each adversarial round is g-steps for G, then d-steps for D.")
+if snap is None:
+    st.info("The next steps use the roll-outs of a g-step; this run has none yet (they start with its "
+            "adversarial rounds).")
+else:
+    st.markdown(f"Follow one token of round {snap['round'] + 1}'s samples through the next two steps:")
+    b, t = V.pick(snap)
+    V.step_rollout(snap, b, t)
+    V.step_pg(snap, b, t, cfg)
+V.step_dsteps(metrics, cfg, run_state.get("progress") or {})
+
+st.subheader("What can go wrong, and how it looks")
+V.pitfalls(metrics, cfg, snap, run["id"])

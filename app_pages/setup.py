@@ -1,0 +1,35 @@
+"""Setup: a data set, a schedule (a preset or each value by hand), a device; checked, measured, started."""
+import streamlit as st
+
+from ui import datasets, setup_form as F
+
+st.title("Setup")
+st.caption("Choose what G learns to generate and how the adversarial game is played, then press Start. "
+           "Training runs in its own process: closing the tab never stops it.")
+F.init()
+
+left, right = st.columns(2)
+with left:
+    F.preset_picker()
+with right:
+    data_name, options = datasets.picker(F.DATASET, st.session_state[F.BASE])
+
+device = F.device_picker()
+cfg, errors = F.build(data_name, options, device)
+if cfg is not None:
+    errors = F.problems(cfg, datasets.shape_hint(data_name, options))
+F.groups(errors)
+
+st.subheader("Data")
+datasets.preview_section(data_name, options, int(st.session_state["setup.f.seed"]))
+
+st.subheader("Cost on this device")
+if cfg is not None and not errors:
+    F.estimate_panel(cfg, datasets.sizes(data_name, options))
+
+st.subheader("Start")
+for message in errors:
+    st.error(message)
+if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=bool(errors), key="setup.start"):
+    F.start(cfg)
+    st.switch_page("app_pages/live.py")

@@ -1,0 +1,146 @@
+"""The Learn page's parts: Algorithm 1 one step at a time, each formula filled in with the selected run's
+own numbers, and what three classic failure modes look like in its charts."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import streamlit as st
+
+from . import charts, series as S
+
+
+def phase_value(series: S.RunSeries, name: str, phase: str, last: bool = True) -> float | None:
+    """The last (or first) value of a metric recorded in one phase."""
+    part = series.by_name.get(name)
+    if part is None:
+        return None
+    part = part[part["phase"] == phase]
+    if not len(part):
+        return None
+    return float(part["value"].iloc[-1 if last else 0])
+
+
+def fmt(value: float | None, digits: int = 3) -> str:
+    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+
+
+def players(cfg: dict) -> None:
+    g, d = cfg["generator"], cfg["discriminator"]
+    st.markdown(
+        f"**Two networks play.** The generator $G_\\theta$ is an LSTM (embedding {g['emb_dim']}, hidden "
+        f"{g['hidden_dim']}) that writes a sequence one token at a time, each token drawn from its predicted "
+        f"distribution. The discriminator $D_\\phi$ is a CNN (windows {d['filter_sizes']}) that reads a whole "
+        "sequence and outputs the probability that it came from the data rather than from $G$.")
+
+
+def step_mle(series: S.RunSeries, cfg: dict) -> None:
+    st.markdown("**Lines 1–2 · Teach G by imitation (MLE).** G sees real prefixes and learns to predict the next "
+                "token; this is ordinary language-model training, with teacher forcing.")
+    st.latex(r"\min_\theta\; -\frac{1}{T}\sum_{t=1}^{T}\log G_\theta\!\left(y_t \mid Y_{1:t-1}\right),"
+             r"\qquad Y \in \text{training data}")
+    E = cfg["schedule"]["pretrain_g_epochs"]
+    st.markdown(f"This run: **{E}** epochs; the last MLE loss was **{fmt(phase_value(series, 'loss/mle', 'mle'))}** "
+                f"nats per token, and G's samples ended pre-training at NLL-oracle "
+                f"**{fmt(phase_value(series, 'nll/oracle', 'mle'))}**.")
+
+
+def step_d(series: S.RunSeries, cfg: dict) -> None:
+    st.markdown("**Lines 4–5 · Teach D to tell real from generated.** Fresh samples of G are the negatives, "
+                "real sequences the positives; D minimises the usual cross-entropy:")
+    st.latex(r"\min_\phi\; -\mathbb{E}_{Y\sim p_\text{data}}\left[\log D_\phi(Y)\right]"
+             r" - \mathbb{E}_{Y\sim G_\theta}\left[\log\left(1-D_\phi(Y)\right)\right]")
+    s = cfg["schedule"]
+    st.markdown(f"This run: **{s['pretrain_d_rounds']}** rounds of {s['num_negatives']:,} fresh negatives, "
+                f"{s['pretrain_d_epochs']} epoch(s) each. After them D's loss was "
+                f"**{fmt(phase_value(series, 'd/loss', 'd_pretrain'))}**, it recognised "
+                f"**{fmt(phase_value(series, 'd/acc_real', 'd_pretrain'), 2)}** of real and "
+                f"**{fmt(phase_value(series, 'd/acc_fake', 'd_pretrain'), 2)}** of generated sequences.")
+
+
+def pick(snap: dict) -> tuple[int, int]:
+    """A token of the latest g-step to follow through the formulas."""
+    K, T = len(snap["ids"]), len(snap["ids"][0])
+    cols = st.columns(2)
+    b = cols[0].number_input("sample", 1, K, 1, key="learn.sample") - 1
+    t = cols[1].number_input("position t", 1, T, max(1, T // 2), key="learn.t")
+    return int(b), int(t)
+
+
+def step_rollout(snap: dict, b: int, t: int) -> None:
+    st.markdown("**Lines 7–8 · Score every token by looking ahead.** D only judges whole sequences, so the reward "
+                "of token $y_t$ is estimated by letting the roll-out policy $G_\\beta$ finish the sequence $N$ "
+                "times from $Y_{1:t}$ and averaging D's verdicts:")
+    st.latex(r"Q\!\left(Y_{1:t-1}, y_t\right)=\begin{cases}\dfrac{1}{N}\sum_{n=1}^{N} D_\phi\!\left(Y^{n}_{1:T}\right),"
+             r"\; Y^{n}_{1:T}\sim G_\beta(\cdot \mid Y_{1:t}) & t<T\\[4pt] D_\phi(Y_{1:T}) & t=T\end{cases}")
+    T, q = len(snap["ids"][0]), snap["q"][b][t - 1]
+    token = snap["tokens"][b][t - 1] if t <= len(snap["tokens"][b]) else "<eos>"
+    if t < T and b == 0:
+        scores = np.asarray(snap["completion_scores"][t - 1])
+        shown = " + ".join(f"{v:.2f}" for v in scores[:6]) + (" + …" if len(scores) > 6 else "")
+        st.latex(rf"Q(\ldots, y_{{{t}}}=\text{{{_tex(token)}}}) = \frac{{1}}{{{len(scores)}}}\left({shown}\right)"
+                 rf" = {scores.mean():.3f}")
+    else:
+        st.markdown(f"Round {snap['round'] + 1}: token **{token}** at t = {t} of sample {b + 1} got "
+                    f"**Q = {q:.3f}** from N = {snap['rollout_num']} roll-outs"
+                    + (" (the last token: D's own score)." if t == T else "."))
+
+
+def step_pg(snap: dict, b: int, t: int, cfg: dict) -> None:
+    st.markdown("**Line 9 · Policy gradient.** G raises the log-probability of each token it chose in "
+                "proportion to that token's reward (minus a baseline $b$, if one is set):")
+    st.latex(r"\nabla_\theta J(\theta)\;\approx\;\sum_{t=1}^{T}\nabla_\theta \log G_\theta\!\left(y_t\mid Y_{1:t-1}\right)"
+             r"\,\bigl(Q(Y_{1:t-1},y_t)-b\bigr)")
+    logp, q = snap["logp"][b][t - 1], snap["q"][b][t - 1]
+    st.latex(rf"\log G_\theta(y_{{{t}}}\mid Y_{{1:{t - 1}}}) = {logp:.3f}\;(p = {math.exp(logp):.4f}),\qquad "
+             rf"Q = {q:.3f},\qquad \log G\cdot Q = {logp * q:.3f}")
+    s = cfg["schedule"]
+    st.markdown(f"The loss this token adds is $-\\log G\\cdot Q$ = **{-logp * q:.3f}**; the whole sample adds "
+                f"**{-sum(lp * qq for lp, qq in zip(snap['logp'][b], snap['q'][b])):.2f}** "
+                f"(baseline: {s['reward_baseline']}, loss {s['pg_loss_norm']} over the batch). A token with a "
+                "large Q gets a large push even when G already liked it; a token with Q near 0 hardly moves.")
+
+
+def step_dsteps(series: S.RunSeries, cfg: dict, progress: dict) -> None:
+    sched = progress.get("schedule") or cfg["schedule"]
+    st.markdown(f"**Lines 10–11 · Keep D sharp.** After the g-steps come **{sched['d_steps']}** d-steps: each "
+                f"draws {cfg['schedule']['num_negatives']:,} fresh negatives and trains D for k = "
+                f"**{sched['k_epochs']}** epochs. Lately D's loss is **{fmt(phase_value(series, 'd/loss', 'adversarial'))}**,"
+                f" with accuracy **{fmt(phase_value(series, 'd/acc_real', 'adversarial'), 2)}** on real and "
+                f"**{fmt(phase_value(series, 'd/acc_fake', 'adversarial'), 2)}** on generated sequences.")
+    r = cfg["schedule"]["rollout_delay"]
+    st.markdown("**Line 12 · Update the roll-out policy**, $\\beta \\leftarrow \\theta$. "
+                + ("This run rolls out with the current G itself (delay r = 0), as the paper does."
+                   if r == 0 else f"This run lags it: $\\theta_\\beta \\leftarrow {r}\\,\\theta_\\beta + {1 - r:.2f}\\,\\theta$."))
+
+
+def pitfalls(series: S.RunSeries, cfg: dict, snap: dict | None, run_id: str) -> None:
+    """Exposure bias, mode collapse and reward variance, each with what to look for in this run."""
+    E = cfg["schedule"]["pretrain_g_epochs"]
+    st.markdown("**Exposure bias.** Under MLE, G always continues *real* prefixes; when it generates, it must "
+                "continue its *own*, and one odd token leads it where it never trained. NLL-test is measured on "
+                "real prefixes, NLL-oracle on G's free-running samples, so the gap between what they promise is "
+                "where exposure bias shows. The adversarial phase trains on G's own samples, which is meant to "
+                f"close it: NLL-oracle went from **{fmt(phase_value(series, 'nll/oracle', 'mle'))}** after MLE to "
+                f"**{fmt(S.last_value(series, 'nll/oracle'))}** now.")
+    st.markdown("**Mode collapse.** G can please D by producing a few sequences D likes, over and over. "
+                "NLL-oracle alone then *improves*; the warning signs are falling entropy and distinct bigrams and "
+                f"rising NLL-test. Here distinct bigrams went {fmt(phase_value(series, 'div/distinct2', 'mle'))} → "
+                f"{fmt(S.last_value(series, 'div/distinct2'))}, NLL-test {fmt(phase_value(series, 'nll/test', 'mle'))}"
+                f" → {fmt(S.last_value(series, 'nll/test'))}.")
+    st.plotly_chart(charts.g_curves(series, ["g/entropy", "div/distinct2", "div/unique"], "Entropy and diversity", E,
+                                    run_id, "nats", right=("div/distinct2", "div/unique")),
+                    key="learn.div", width="stretch")
+    if snap:
+        scores = np.asarray(snap["completion_scores"])            # (T-1, N)
+        sd = float(scores.std(axis=1, ddof=1).mean()) if scores.shape[1] > 1 else 0.0
+        st.markdown(f"**Reward variance.** Q is an average of only N = {scores.shape[1]} noisy verdicts. In the "
+                    f"latest g-step the scores of one prefix's roll-outs spread by **{sd:.3f}** (std) on average, "
+                    f"so each Q is uncertain by about **{sd / math.sqrt(scores.shape[1]):.3f}**; the policy gradient "
+                    "inherits that noise. Larger N or a baseline reduces it; the Roll-outs page shows it shrink.")
+
+
+def _tex(token: str) -> str:
+    """A token made safe inside \\text{...}: backslashes, ~ and ^ dropped, the other specials escaped."""
+    token = token.translate({ord("\\"): None, ord("~"): None, ord("^"): None})
+    return "".join("\\" + c if c in "#$%&_{}" else c for c in token)[:20] or "?"

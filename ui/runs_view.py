@@ -1,0 +1,157 @@
+"""The Runs page's parts: the table of every run, curves of several runs overlaid, and one run's actions
+(downloads, the CLI command, clone, resume, delete)."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from seqgan_core.runs import RunDB
+
+from . import charts, series as S, state as U
+
+FINAL = ("nll/oracle", "nll/test", "div/distinct2", "bleu/4", "valid/share")
+RESUMABLE = ("stopped", "interrupted", "failed")
+
+
+def latest_values(run_dir: Path) -> dict:
+    """The last recorded value of every metric of a run, in one query (a read-only helper the run store
+    does not offer yet)."""
+    db = RunDB(run_dir)
+    if not db.path.exists():
+        return {}
+    query = ("SELECT m.name, m.value FROM metrics m JOIN (SELECT name, MAX(step) AS s FROM metrics GROUP BY name)"
+             " l ON m.name = l.name AND m.step = l.s")
+    try:
+        with db.connect() as con:
+            return dict(con.execute(query).fetchall())
+    except sqlite3.Error:
+        return {}
+
+
+def duration(state: dict) -> float | None:
+    """Seconds the run has trained (the worker's own clock), else from its timestamps."""
+    progress = state.get("progress") or {}
+    if progress.get("elapsed_s") is not None:
+        return progress["elapsed_s"]
+    if state.get("started"):
+        return (state.get("ended") or time.time()) - state["started"]
+    return None
+
+
+def table(runs: list[dict]) -> pd.DataFrame:
+    """One row per run: what it is, how it went, and its final numbers."""
+    from .ribbon import clock
+    rows = []
+    for r in runs:
+        cfg, s, last = r["config"], r["config"]["schedule"], latest_values(r["dir"])
+        rows.append({
+            "run": r["id"], "name": cfg.get("name", ""), "status": r["status"], "data set": cfg["data"]["name"],
+            "schedule": f"g={s['g_steps']} d={s['d_steps']} k={s['k_epochs']} N={s['rollout_num']}",
+            "device": r["state"].get("slot") or cfg.get("device", "auto"),
+            "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(r["state"].get("created", 0))),
+            "duration": clock(duration(r["state"])) if duration(r["state"]) is not None else "",
+            **{charts.LABELS[m]: last.get(m) for m in FINAL}})
+    frame = pd.DataFrame(rows)
+    return frame.dropna(axis=1, how="all")      # no empty BLEU column for a class of oracle runs
+
+
+def overlay(runs: list[dict]) -> None:
+    """Pick runs and a metric; their curves on one chart."""
+    by_id = {r["id"]: r for r in runs}
+    default = [r["id"] for r in runs if r["status"] == "finished"][:3] or list(by_id)[:1]
+    chosen = st.multiselect("Runs to compare", list(by_id), default=default, key="runs.compare",
+                            format_func=lambda i: U.run_label(by_id[i]))
+    series = {i: S.run_series(by_id[i]["dir"], by_id[i]["state"]) for i in chosen}
+    names = sorted({n for s in series.values() for n in s.by_name})
+    if not names:
+        st.caption("The chosen runs have no recorded metrics yet.")
+        return
+    metric = st.selectbox("Metric", names, key="runs.metric", format_func=lambda n: charts.LABELS.get(n, n),
+                          index=names.index("nll/oracle") if "nll/oracle" in names else 0)
+    curves = [(f"{by_id[i]['config'].get('name') or 'run'} ({i[-4:]})", *S.curve(s, metric))
+              for i, s in series.items()]
+    st.plotly_chart(charts.overlay(curves, metric, "runs"), key="runs.overlay", width="stretch")
+    st.caption("x: MLE epochs, then the pre-training length E plus the adversarial round, as on the Live page.")
+
+
+def _samples_text(run_dir: Path) -> str:
+    """The latest evaluation's samples, one per line, tokens separated by spaces."""
+    snap = RunDB(run_dir).latest_snapshot("samples")
+    return "\n".join(" ".join(row) for row in snap["tokens"]) + "\n" if snap else ""
+
+
+def downloads(run: dict, state: dict) -> None:
+    """Metrics (CSV), config (JSON), checkpoint and samples; files are read only when clicked."""
+    run_dir, rid = run["dir"], run["id"]
+    cols = st.columns(4)
+    cols[0].download_button("Metrics (CSV)", lambda: S.run_series(run_dir, state).frame.to_csv(index=False),
+                            file_name=f"{rid}_metrics.csv", mime="text/csv", key="runs.dl.csv",
+                            icon=":material/table:")
+    cols[1].download_button("Config (JSON)", lambda: (run_dir / "config.json").read_bytes(),
+                            file_name=f"{rid}_config.json", mime="application/json", key="runs.dl.cfg",
+                            icon=":material/settings:")
+    ckpt = run_dir / "checkpoints" / "latest.pt"
+    cols[2].download_button("Checkpoint", lambda: ckpt.read_bytes(), file_name=f"{rid}_latest.pt",
+                            disabled=not ckpt.exists(), key="runs.dl.ckpt", icon=":material/save:",
+                            help=None if ckpt.exists() else "No checkpoint yet: one is saved at each phase end.")
+    cols[3].download_button("Samples (text)", lambda: _samples_text(run_dir), file_name=f"{rid}_samples.txt",
+                            key="runs.dl.samples", icon=":material/notes:")
+
+
+def reproduce(run: dict) -> None:
+    st.markdown("**Reproduce it from a terminal** (the config holds the seed and every setting)")
+    st.code(f"python -m seqgan_core train --config {run['dir'] / 'config.json'}", language="bash")
+    st.caption(f"Continue this very run headless instead: `python -m seqgan_core resume {run['dir']}`")
+
+
+def problems(run: dict, state: dict) -> None:
+    """The error of a failed or interrupted run, and the end of its worker's log."""
+    if run["status"] not in ("failed", "interrupted"):
+        return
+    st.error(f"{run['status']}: {state.get('error') or 'no error recorded'}")
+    log = run["dir"] / "worker.log"
+    if log.exists():
+        with st.expander("End of the worker's log"):
+            st.code(log.read_text(errors="replace")[-3000:] or "(empty)", language=None)
+
+
+def actions(run: dict) -> str | None:
+    """Open / clone / resume / delete; returns the page to switch to, if any."""
+    cols = st.columns(4)
+    if cols[0].button("Open in Live", icon=":material/monitoring:", key="runs.open", width="stretch"):
+        U.select(run["id"])
+        return "app_pages/live.py"
+    if cols[1].button("Clone into Setup", icon=":material/content_copy:", key="runs.clone", width="stretch",
+                      help="Start a new run from this run's settings; change what you like first."):
+        st.session_state[U.KEY_CLONE] = json.loads((run["dir"] / "config.json").read_text())
+        return "app_pages/setup.py"
+    if cols[2].button("Resume", icon=":material/play_arrow:", key="runs.resume", width="stretch",
+                      disabled=run["status"] not in RESUMABLE, help="Queue it again; it continues from its "
+                      "last checkpoint."):
+        U.jobs().resume(run["dir"])
+        U.select(run["id"])
+        return "app_pages/live.py"
+    with cols[3].popover("Delete", icon=":material/delete:", width="stretch"):
+        _delete(run)
+    return None
+
+
+def _delete(run: dict) -> None:
+    """Delete after an explicit confirmation; a live run must be stopped first."""
+    live = run["status"] in ("running", "paused")
+    sure = st.checkbox(f"Delete {run['id']} and all its files", key="runs.confirm", disabled=live)
+    if live:
+        st.caption("Stop the run first (Live page).")
+    if st.button("Delete for good", type="primary", disabled=not sure or live, key="runs.delete"):
+        try:
+            U.jobs().delete(run["dir"])
+        except RuntimeError as e:
+            st.error(str(e))
+            return
+        S.CACHE.forget(run["dir"])
+        st.rerun()

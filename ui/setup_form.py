@@ -1,0 +1,241 @@
+"""The Setup page's form: a preset or a cloned run as the starting point, every setting as a widget that
+says in one line what it does, the engine's validation shown inline, and Start.
+
+The draft lives in session_state under "setup.*" keys (a UI choice, not training state). Widgets are
+built from the config dataclasses' fields and their `help` metadata, so the form follows the engine.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+
+import streamlit as st
+
+from seqgan_core.config import PRESET_HELP, SECTIONS, ConfigError, RunConfig, apply_overrides, preset, validate
+from seqgan_core.device import list_devices
+from seqgan_core.runs.jobs import REPO_ROOT
+
+from . import state as U
+
+BASE = "setup.base"          # the config dict the draft started from (a preset or a cloned run)
+PRESET = "setup.preset"
+DATASET = "setup.dataset"
+DEVICE = "setup.device"
+DEFAULT_PRESETS = ("classroom", "tiny")   # the first whose files are all here opens the page
+
+GROUPS = {
+    "The adversarial game": ["schedule.g_steps", "schedule.d_steps", "schedule.k_epochs", "schedule.rollout_num",
+                             "schedule.adv_rounds", "schedule.rollout_delay", "schedule.reward_baseline"],
+    "Pre-training": ["schedule.pretrain_g_epochs", "schedule.pretrain_d_rounds", "schedule.pretrain_d_epochs"],
+    "Optimisation": ["schedule.batch_size", "schedule.g_lr", "schedule.d_lr", "schedule.num_negatives",
+                     "schedule.grad_clip", "schedule.pg_loss_norm", "schedule.fresh_pg_optimizer"],
+    "Models": ["generator.emb_dim", "generator.hidden_dim", "generator.temperature", "generator.init_std",
+               "discriminator.emb_dim", "discriminator.filter_sizes", "discriminator.num_filters",
+               "discriminator.dropout", "discriminator.l2_reg"],
+    "Run": ["name", "seed", "init_from"],
+    "Evaluation and checkpoints": ["eval.eval_every_epochs", "eval.eval_every_rounds", "eval.nll_samples",
+                                   "eval.snapshot_samples", "eval.checkpoint_every_rounds"],
+}
+LABELS = {"schedule.g_steps": "g-steps", "schedule.d_steps": "d-steps", "schedule.k_epochs": "k (epochs per d-step)",
+          "schedule.rollout_num": "N (roll-outs per token)", "schedule.adv_rounds": "adversarial rounds",
+          "schedule.rollout_delay": "roll-out delay r", "schedule.reward_baseline": "reward baseline",
+          "schedule.pretrain_g_epochs": "MLE pre-training epochs", "schedule.pretrain_d_rounds": "D pre-training rounds",
+          "schedule.pretrain_d_epochs": "epochs per D pre-training round", "schedule.batch_size": "batch size",
+          "schedule.g_lr": "G learning rate", "schedule.d_lr": "D learning rate"}
+EXPANDED = ("The adversarial game", "Pre-training")
+
+
+def _field(path: str) -> dataclasses.Field:
+    sec, _, name = path.rpartition(".")
+    return next(f for f in dataclasses.fields(SECTIONS[sec] if sec else RunConfig) if f.name == name)
+
+
+def _get(cfg: dict, path: str):
+    sec, _, name = path.rpartition(".")
+    return (cfg[sec] if sec else cfg)[name]
+
+
+def _widget_value(value):
+    """Lists are edited as comma-separated text."""
+    return ", ".join(str(v) for v in value) if isinstance(value, list) else value
+
+
+def load(cfg: RunConfig) -> None:
+    """Make cfg the draft: every widget key takes its value (called before the widgets are drawn)."""
+    d = cfg.to_dict()
+    st.session_state[BASE] = d
+    for paths in GROUPS.values():
+        for path in paths:
+            st.session_state[f"setup.f.{path}"] = _widget_value(_get(d, path))
+    st.session_state[DATASET] = d["data"]["name"]
+    st.session_state[DEVICE] = d["device"]
+    for k in [k for k in st.session_state if str(k).startswith("setup.opt.")]:
+        del st.session_state[k]        # data-set options re-read from the new base
+
+
+def first_preset() -> str:
+    """classroom when its shipped checkpoint is present, else tiny."""
+    for name in DEFAULT_PRESETS:
+        if _init_from_problem(preset(name).init_from) is None:
+            return name
+    return "tiny"
+
+
+def init() -> None:
+    """Guarded start of the draft; a config cloned on the Runs page replaces it."""
+    if BASE not in st.session_state:
+        st.session_state[PRESET] = first_preset()
+        load(preset(st.session_state[PRESET]))
+    clone = st.session_state.get(U.KEY_CLONE)
+    if clone:
+        load(RunConfig.from_dict(clone))
+        st.session_state[U.KEY_CLONE] = None
+        st.toast("Loaded the cloned run's settings.")
+
+
+def preset_picker() -> None:
+    st.selectbox("Preset", list(PRESET_HELP), key=PRESET, on_change=lambda: load(preset(st.session_state[PRESET])),
+                 help="A starting point; every value below can still be changed.")
+    st.caption(PRESET_HELP[st.session_state[PRESET]])
+
+
+def field_widget(path: str, errors: list[str]):
+    """The widget for one setting, its one-line help under it, and any engine message about it."""
+    f, key = _field(path), f"setup.f.{path}"
+    label, help_text = LABELS.get(path, path.rpartition(".")[2].replace("_", " ")), f.metadata.get("help", "")
+    current = st.session_state[key]
+    if f.metadata.get("choices"):
+        value = st.selectbox(label, f.metadata["choices"], key=key)
+    elif isinstance(current, bool):
+        value = st.toggle(label, key=key)
+    elif isinstance(current, int):
+        value = st.number_input(label, step=1, key=key)
+    elif isinstance(current, float):
+        value = st.number_input(label, format="%g", step=_float_step(_get(st.session_state[BASE], path)), key=key)
+    else:
+        value = st.text_input(label, key=key)
+    st.caption(help_text)
+    for msg in errors:
+        st.error(msg, icon=":material/block:")
+    return value
+
+
+def _float_step(value: float) -> float:
+    """A tenth of the value's order of magnitude (0.01 -> 0.001, 0.25 -> 0.01); 0.05 from zero."""
+    return 10 ** math.floor(math.log10(abs(value))) / 10 if value else 0.05
+
+
+def overrides() -> dict:
+    """The draft's values as dotted overrides (lists parsed from their text)."""
+    out = {}
+    for paths in GROUPS.values():
+        for path in paths:
+            value = st.session_state[f"setup.f.{path}"]
+            if isinstance(_get(st.session_state[BASE], path), list):
+                value = "[" + str(value) + "]"      # apply_overrides parses JSON lists
+            out[path] = value
+    return out
+
+
+def build(data_name: str, options: dict, device: str) -> tuple[RunConfig | None, list[str]]:
+    """The config the draft describes, or the reason it cannot be built."""
+    try:
+        cfg = apply_overrides(RunConfig.from_dict(st.session_state[BASE]), overrides())
+    except (ConfigError, ValueError) as e:
+        return None, [str(e)]
+    cfg.data.name, cfg.data.options, cfg.device = data_name, options, device
+    return cfg, []
+
+
+def problems(cfg: RunConfig, shape) -> list[str]:
+    """The engine's validation messages (with the data set's size where known) and a missing init_from."""
+    errs = validate(cfg, *(shape or (None, None)))
+    missing = _init_from_problem(cfg.init_from)
+    return errs + ([missing] if missing else [])
+
+
+def _init_from_problem(path: str) -> str | None:
+    """init_from is read by the worker, whose working folder is the repository root."""
+    if path and not (REPO_ROOT / path).is_file() and not Path(path).is_file():
+        return f"init_from: no checkpoint at {path} (clear init_from to pre-train from scratch)"
+    return None
+
+
+def errors_for(path: str, errs: list[str]) -> list[str]:
+    """The messages that name this setting (the engine's messages start with the field's name)."""
+    name = path.rpartition(".")[2]
+    return [e for e in errs if e.startswith(name) or f" {name} " in e or e.startswith(f"{name}:")]
+
+
+def groups(errs: list[str]) -> None:
+    """Every setting, grouped; the game and pre-training open, the rest folded."""
+    for title, paths in GROUPS.items():
+        with st.expander(title, expanded=title in EXPANDED or any(errors_for(p, errs) for p in paths)):
+            cols = st.columns(3)
+            for i, path in enumerate(paths):
+                with cols[i % 3]:
+                    field_widget(path, errors_for(path, errs))
+
+
+def device_picker() -> str:
+    devices = {d["name"]: d["label"] for d in _devices()}
+    if st.session_state.get(DEVICE) not in devices:
+        st.session_state[DEVICE] = "auto"
+    st.selectbox("Device", list(devices), key=DEVICE, format_func=devices.get,
+                 help="Chosen once when the run starts; one run per device at a time, the others queue.")
+    st.caption("Where the worker process trains: auto, the CPU or one CUDA GPU (name and free memory shown).")
+    return st.session_state[DEVICE]
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def _devices() -> list[dict]:
+    """GPU free memory changes: asked again at most every 10 s."""
+    return list_devices()
+
+
+def start(cfg: RunConfig) -> str:
+    """Queue the run (it starts at once if its device is free) and make it the session's run."""
+    run_dir = U.jobs().submit(cfg)
+    U.select(run_dir.name)
+    return run_dir.name
+
+
+def estimate_panel(cfg: RunConfig, sizes: dict) -> None:
+    """Time per unit on the chosen device, measured by the engine, before anything is started.
+    sizes: vocab_size / seq_len / num_train where known (else the engine assumes the oracle's)."""
+    try:
+        from seqgan_core.estimate import estimate
+    except ImportError:
+        st.info("Cost estimate: this engine version has no `seqgan_core.estimate` yet, so no measured time "
+                "per round can be shown. `python -m seqgan_core bench --quick` measures this machine meanwhile.",
+                icon=":material/timer_off:")
+        return
+    if st.button("Measure the cost on this device", icon=":material/timer:", key="setup.measure"):
+        t0 = time.time()
+        with st.spinner("Timing a few units on the chosen device…"):
+            try:
+                result = estimate(cfg, **sizes)
+            except (ConfigError, ValueError, RuntimeError) as e:
+                st.error(f"The measurement failed: {e}")
+                return
+            st.session_state["setup.estimate"] = (cfg.to_json(), result, time.time() - t0)
+    shown = st.session_state.get("setup.estimate")
+    if shown and shown[0] == cfg.to_json():
+        _show_estimate(shown[1], shown[2])
+    elif shown:
+        st.caption("Settings changed since the last measurement: measure again.")
+
+
+def _show_estimate(est: dict, took: float) -> None:
+    from .ribbon import clock
+    cols = st.columns(4)
+    for col, (k, label) in zip(cols, [("round", "per adversarial round"), ("g_step", "per g-step"),
+                                      ("d_step", "per d-step"), ("total", "whole run")]):
+        value = est.get(k)
+        col.metric(label, clock(value) if k == "total" and value is not None else
+                   (f"{value:.2f} s" if value is not None else "—"))
+    st.caption(f"Measured on {est.get('device', 'this device')} in {took:.0f} s: MLE epoch "
+               f"{est.get('mle_epoch', float('nan')):.2f} s, D pre-training round "
+               f"{est.get('d_pretrain_round', float('nan')):.2f} s, evaluation {est.get('eval', float('nan')):.2f} s.")
