@@ -25,7 +25,7 @@ with left:
     V.listen(snap, b, run["config"])
 with right:
     name_of = V.namer(run["dir"], run["config"])
-    st.markdown(f"**Sample {b + 1}, prefix y_1 … y_{t}: the completions training drew**")
+    st.markdown(f"**Sample {b + 1}, prefix $y_1 \\dots y_{{{t}}}$: the completions training drew**")
     V.recorded(snap, b, t, name_of)
 
 st.subheader("Re-roll with another N")

@@ -83,8 +83,8 @@ class EvalConfig:
     eval_every_rounds: int = _f(5, "Evaluate every this many adversarial rounds.")
     nll_samples: int = _f(10000, "Generator samples scored by the oracle for NLL-oracle (paper: ~10k).")
     snapshot_samples: int = _f(8, "Samples kept with their per-token Q in each snapshot.")
-    checkpoint_every_rounds: int = _f(10, "Save a checkpoint every this many adversarial rounds (and at "
-                                          "every phase end, pause and stop).")
+    checkpoint_every_rounds: int = _f(10, "Save a checkpoint every this many D pre-training or adversarial "
+                                          "rounds (MLE: at each evaluation; always at phase ends, pause, stop).")
 
 
 @dataclass

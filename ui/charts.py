@@ -26,10 +26,12 @@ LABELS = {"nll/oracle": "NLL-oracle", "nll/test": "NLL-test", "loss/mle": "MLE l
           "valid/share": "valid share"}
 
 
-def _layout(title: str, uirevision: str, x_title: str, y_title: str, height: int = 330, **extra) -> dict:
+def _layout(title: str, uirevision: str, x_title: str, y_title: str, height: int = 330, legend: bool = True,
+            **extra) -> dict:
     # The legend sits between the title and the plot: below the plot it collides with the axis title.
     return {"title": {"text": title, "font": {"size": 17}, "y": 0.98, "yanchor": "top"}, "uirevision": uirevision,
-            "height": height, "font": FONT, "margin": {"l": 10, "r": 10, "t": 90, "b": 10},
+            "height": height, "font": FONT, "margin": {"l": 10, "r": 10, "t": 90 if legend else 50, "b": 10},
+            "showlegend": legend,
             "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 13}},
             "xaxis": {"title": {"text": x_title}}, "yaxis": {"title": {"text": y_title}}, **extra}
 
@@ -110,8 +112,7 @@ def q_heatmap(snapshot: dict, uirevision: str) -> go.Figure:
         trace.update(texttemplate="%{text}", textfont={"size": 13 if T <= 20 else 10})
     title = f"Q per token, round {snapshot['round'] + 1}, g-step {snapshot['g_step'] + 1} " \
             f"(N = {snapshot['rollout_num']} roll-outs)"
-    layout = _layout(title, uirevision, "position t", "sample", height=max(240, 46 * K + 90))
-    layout["margin"]["t"] = 50                                      # no legend above this one
+    layout = _layout(title, uirevision, "position t", "sample", height=max(240, 46 * K + 90), legend=False)
     layout["xaxis"].update(tickmode="linear" if T <= 40 else "auto", dtick=1, tick0=1)
     layout["yaxis"].update(autorange="reversed", tickmode="linear", dtick=1, tick0=1)
     return go.Figure({"data": [trace], "layout": layout})
@@ -131,8 +132,8 @@ def overlay(curves: list[tuple[str, np.ndarray, np.ndarray]], metric: str, uirev
     """One metric of several runs on one chart: [(run label, x, y), ...]."""
     traces = [{"type": "scatter", "x": x, "y": y, "mode": "lines+markers" if len(x) < 60 else "lines",
                "name": label} for label, x, y in curves]
-    layout = _layout(f"{LABELS.get(metric, metric)} across runs", uirevision, "MLE epoch, then E + round", metric,
-                     height=420)
+    layout = _layout(f"{LABELS.get(metric, metric)} across runs", uirevision, "MLE epoch, then E + round",
+                     LABELS.get(metric, metric), height=420)
     return go.Figure({"data": traces, "layout": layout})
 
 
@@ -145,7 +146,7 @@ def completion_scores(scores: list[float], uirevision: str, title: str) -> go.Fi
             "marker": {"size": 11, "color": s, "colorscale": Q_SCALE, "cmin": 0, "cmax": 1,
                        "line": {"width": 1, "color": "#333"}},
             "hovertemplate": "D = %{x:.3f}<extra></extra>"}
-    layout = _layout(title, uirevision, "D(completed sequence) = P(real)", "", height=260,
+    layout = _layout(title, uirevision, "D(completed sequence) = P(real)", "", height=230, legend=False,
                      shapes=[{"type": "rect", "x0": mean - 2 * se, "x1": mean + 2 * se, "y0": -0.5, "y1": 0.5,
                               "fillcolor": "rgba(44,160,44,0.2)", "line": {"width": 0}},
                              {"type": "line", "x0": mean, "x1": mean, "y0": -0.5, "y1": 0.5,

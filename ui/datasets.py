@@ -64,6 +64,13 @@ def shape_hint(name: str, options: dict) -> Optional[tuple[int, int]]:
     return None
 
 
+def missing_input(name: str, options: dict) -> Optional[str]:
+    """A data set that reads a file cannot start before one is chosen."""
+    if "path" in specs()[name].options_help and not options.get("path"):
+        return "data set: choose a file to upload first (.txt, one sequence per line, or .csv)"
+    return None
+
+
 def load_preview(name: str, options: dict, seed: int, progress: Optional[Callable] = None) -> dict:
     """Load the data set (a DataError says what is wrong) and keep a small summary of it."""
     spec = get_spec(name)

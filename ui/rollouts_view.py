@@ -88,7 +88,7 @@ def show_completions(comps: list[list[int]], scores: list[float], t: int, name_o
     """Each completion: the fixed prefix (grey, y_t in yellow), what G_beta drew after it, and D's score."""
     rows = [tokens.completion(name_of(c), t, f"{s:.2f}") for c, s in list(zip(comps, scores))[:limit]]
     more = f"<div class='sg-key'>… and {len(comps) - limit} more</div>" if len(comps) > limit else ""
-    st.html(tokens.CSS + "".join(rows) + more)
+    st.html(tokens.CSS + tokens.completion_key(t) + "".join(rows) + more)
 
 
 def spread(scores: list[float], q: float | None = None) -> None:

@@ -17,7 +17,7 @@ from seqgan_core.config import PRESET_HELP, SECTIONS, ConfigError, RunConfig, ap
 from seqgan_core.device import list_devices
 from seqgan_core.runs.jobs import REPO_ROOT
 
-from . import state as U
+from . import datasets, state as U
 
 BASE = "setup.base"          # the config dict the draft started from (a preset or a cloned run)
 PRESET = "setup.preset"
@@ -150,10 +150,11 @@ def build(data_name: str, options: dict, device: str) -> tuple[RunConfig | None,
 
 
 def problems(cfg: RunConfig, shape) -> list[str]:
-    """The engine's validation messages (with the data set's size where known) and a missing init_from."""
+    """The engine's validation messages (with the data set's size where known), a missing init_from and a
+    missing upload."""
     errs = validate(cfg, *(shape or (None, None)))
-    missing = _init_from_problem(cfg.init_from)
-    return errs + ([missing] if missing else [])
+    missing = [_init_from_problem(cfg.init_from), datasets.missing_input(cfg.data.name, cfg.data.options)]
+    return errs + [m for m in missing if m]
 
 
 def _init_from_problem(path: str) -> str | None:

@@ -44,6 +44,12 @@ def completion(tokens: list[str], t: int, label: str) -> str:
     return f"<div class='sg-seq'><span class='sg-n'>{html.escape(label)}</span>{''.join(cells)}</div>"
 
 
+def completion_key(t: int) -> str:
+    """What the columns of a list of completions mean."""
+    return (f"<div class='sg-key'><span class='sg-n'>D</span> {_tok('prefix', cls='sg-pre')} "
+            f"{_tok(f'y_{t}', cls='sg-cur')} {_tok('drawn by the roll-out policy', cls='sg-roll')}</div>")
+
+
 def plain(token_rows: list[list[str]]) -> str:
     """Sequences without shading (samples from an evaluation, before any reward exists)."""
     rows = "".join(f"<div class='sg-seq'><span class='sg-n'>{i + 1}.</span>"

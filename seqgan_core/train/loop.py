@@ -79,6 +79,7 @@ class Trainer:
         self.pending: dict = {}
         self.unit_time: dict[str, list[float]] = {}   # unit kind -> [count, seconds]
         self.started = time.time()
+        self._pending_checkpoint = False              # a unit asked for a checkpoint once it is counted
         self._ckpt_at = None                          # (step, phase) of the last checkpoint written
         if cfg.init_from:
             self._init_from(cfg.init_from)
@@ -108,6 +109,8 @@ class Trainer:
 
     def _init_from(self, path: str):
         """Start from a pretrained checkpoint (e.g. the classroom's MLE generator); the run keeps its seed."""
+        if not Path(path).is_absolute() and not Path(path).exists():
+            path = Path(__file__).resolve().parents[2] / path     # shipped assets live in the repo
         ck = load_checkpoint(path)
         other = RunConfig.from_dict(json.loads(ck["config"]))
         for what in ("data", "generator"):
@@ -154,6 +157,7 @@ class Trainer:
             kind = "d_pretrain"
             self._d_round(s.pretrain_d_epochs, "d_pretrain")
             p.index += 1
+            self._pending_checkpoint = p.index % self.cfg.eval.checkpoint_every_rounds == 0
         elif p.g_done < s.g_steps:
             kind = "g_step"
             self._g_step()
@@ -165,6 +169,9 @@ class Trainer:
         p.step += 1
         if p.phase == "adversarial" and p.g_done >= s.g_steps and p.d_done >= s.d_steps:
             self._end_round()
+        if self._pending_checkpoint:
+            self._pending_checkpoint = False
+            self.checkpoint()
         return kind
 
     def _skip_empty_phases(self):
@@ -193,6 +200,8 @@ class Trainer:
             values.update(self._eval_g())
         self.sink.scalars(p.step, "mle", epoch, values)
         p.index += 1
+        if p.index % self.cfg.eval.eval_every_epochs == 0:
+            self._pending_checkpoint = True   # written after the step counter moves (see _unit)
 
     def _g_step(self):
         s, p = self.schedule, self.pos
@@ -224,8 +233,7 @@ class Trainer:
         if r % self.cfg.eval.eval_every_rounds == 0 or r == s.adv_rounds - 1:
             self.sink.scalars(p.step, "adversarial", self._x(), self._eval_g())
         p.index, p.g_done, p.d_done = r + 1, 0, 0
-        if p.index % self.cfg.eval.checkpoint_every_rounds == 0:
-            self.checkpoint()
+        self._pending_checkpoint = p.index % self.cfg.eval.checkpoint_every_rounds == 0
         self._apply_pending()
 
     def _x(self) -> int:

@@ -1,0 +1,83 @@
+"""The Live page: empty state, a finished run's charts, controls and live schedule changes of a running run."""
+import json
+
+from seqgan_core.runs import RunDB
+
+from test_app_support import add_run, controls, make_alive, no_exception, no_workers, open_page  # noqa: F401
+
+LIVE = "app_pages/live.py"
+
+
+def test_no_runs_points_to_setup(runs_root):
+    at = open_page(LIVE)
+    no_exception(at)
+    assert "No runs yet" in at.info[0].value
+
+
+def test_finished_run_shows_every_view_with_real_numbers(runs_root):
+    add_run(runs_root)
+    at = open_page(LIVE)
+    no_exception(at)
+    assert "tiny-test · oracle · finished" in at.markdown[0].value
+    html = " ".join(h.proto.body for h in at.get("html"))
+    assert "3 · Adversarial rounds" in html and "sg-tok" in html               # ribbon and shaded samples
+    charts = {c.proto.id for c in at.get("plotly_chart")}
+    assert len(charts) == 6                                                   # NLL, D, reward, div, hist, Q map
+    figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    nll = next(f for f in figures if f["layout"]["title"]["text"].startswith("Generator NLL"))
+    assert {t["name"] for t in nll["data"]} == {"NLL-oracle", "NLL-test"}
+    assert nll["layout"]["shapes"][0]["x0"] == 2                              # E = 2 MLE epochs
+    qmap = next(f for f in figures if f["data"][0]["type"] == "heatmap")
+    assert (qmap["data"][0]["zmin"], qmap["data"][0]["zmax"]) == (0, 1)
+    assert {m.label for m in at.metric} >= {"NLL-oracle", "NLL-test", "mean Q"}
+    assert all(b.disabled for b in at.button if b.key in ("live.pause", "live.step", "live.stop"))
+
+
+def test_pause_and_stop_of_a_running_run_reach_its_worker(runs_root):
+    run_dir = add_run(runs_root)
+    make_alive(run_dir)
+    at = open_page(LIVE)
+    no_exception(at)
+    assert "running" in at.markdown[0].value
+    assert not at.button(key="live.pause").disabled and at.button(key="live.resume").disabled
+    at.button(key="live.pause").click().run()
+    at.button(key="live.stop").click().run()
+    assert [c for c, _ in controls(run_dir)] == ["pause", "stop"]
+
+
+def test_schedule_change_is_sent_and_shown_in_the_history(runs_root):
+    run_dir = add_run(runs_root)
+    make_alive(run_dir)
+    at = open_page(LIVE)
+    rid = run_dir.name
+    at.number_input(key=f"live.set.{rid}.g_steps").set_value(3)
+    at.number_input(key=f"live.set.{rid}.rollout_num").set_value(8)
+    at.button[-1].click().run()                           # the form's submit button
+    no_exception(at)
+    assert controls(run_dir) == [("set", json.dumps({"g_steps": 3, "rollout_num": 8}))]
+    RunDB(run_dir).put_event(9, "schedule", {"g_steps": 3, "rollout_num": 8, "from_round": 2})
+    at.run()
+    history = at.dataframe[0].value
+    assert "schedule now g_steps = 3, rollout_num = 8 (from round 2)" in list(history["what"])
+
+
+def test_invalid_schedule_change_is_refused_with_the_engines_message(runs_root):
+    run_dir = add_run(runs_root)
+    make_alive(run_dir)
+    at = open_page(LIVE)
+    at.number_input(key=f"live.set.{run_dir.name}.rollout_num").set_value(0)
+    at.button[-1].click().run()
+    assert "rollout_num must be ≥ 1" in at.error[0].value
+    assert controls(run_dir) == []
+
+
+def test_queued_and_failed_runs_say_so(runs_root, no_workers):
+    run_dir = add_run(runs_root)
+    RunDB(run_dir).set_state(status="queued")
+    at = open_page(LIVE)
+    assert "Queued" in at.info[0].value
+    RunDB(run_dir).set_state(status="failed", error="DataError: no file chosen")
+    at.run()
+    no_exception(at)
+    assert "DataError: no file chosen" in at.error[0].value
+    assert not at.button(key="live.resume").disabled                      # resumable from its checkpoint

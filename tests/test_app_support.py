@@ -1,0 +1,140 @@
+"""Shared helpers of the app's tests (imported by tests/test_app_*.py), and tests of the UI's own helpers.
+
+A real run is trained once per test session (a few seconds, through the engine's CLI) and copied into
+each test's runs root, so every page is tested against real numbers from real training.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from seqgan_core.cli import main as cli_main
+from seqgan_core.runs import JobManager, RunDB
+from seqgan_core.runs.jobs import _process_start_time
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TIMEOUT = 60                    # the first run imports torch; this machine is shared
+SMALL = ["pretrain_g_epochs=2", "pretrain_d_rounds=1", "adv_rounds=2", "nll_samples=64", "num_negatives=128",
+         "name=tiny-test"]
+
+
+@functools.lru_cache(maxsize=1)
+def template_run() -> Path:
+    """A finished tiny run, trained once per session by the engine's own CLI."""
+    out = Path(tempfile.mkdtemp(prefix="seqgan_app_tests_")) / "20990101-000000-oracle-test"
+    args = ["train", "--preset", "tiny", "--out", str(out)]
+    for item in SMALL:
+        args += ["--set", item]
+    assert cli_main(args) == 0
+    return out
+
+
+def add_run(root: Path, run_id: str = "20990101-000000-oracle-test") -> Path:
+    """A copy of the template run under root (each test may change its copy)."""
+    target = Path(root) / run_id
+    shutil.copytree(template_run(), target)
+    return target
+
+
+def make_alive(run_dir: Path, **progress) -> None:
+    """Mark a run as running in this very process, so the job manager sees a live worker."""
+    state = RunDB(run_dir).state()
+    prog = {**state.get("progress", {}), "phase": "adversarial", "index": 1, "phase_total": 2, "g_done": 0,
+            "d_done": 0, "paused": False, **progress}
+    RunDB(run_dir).set_state(status="running", pid=os.getpid(), pid_start=_process_start_time(os.getpid()),
+                             progress=prog)
+
+
+def controls(run_dir: Path) -> list[tuple[str, str]]:
+    """(command, payload JSON) of every control request the UI wrote."""
+    with RunDB(run_dir).connect() as con:
+        return con.execute("SELECT command, payload FROM control ORDER BY id").fetchall()
+
+
+def open_page(page: str | None = None) -> AppTest:
+    """The app, run once, then switched to a page (e.g. 'app_pages/live.py') and run again."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.fixture
+def no_workers(monkeypatch):
+    """Runs stay queued: no worker process is started by the test."""
+    monkeypatch.setattr(JobManager, "schedule", lambda self: [])
+
+
+# --- tests of the UI helpers ----------------------------------------------------------------------------
+
+def test_series_reads_only_new_rows_and_rereads_the_shared_last_step(tmp_path):
+    from ui.series import SeriesCache
+    db = RunDB(tmp_path)
+    db.init()
+    db.put_scalars(0, "mle", 0, {"nll/test": 3.0})
+    db.put_scalars(1, "adversarial", 5, {"nll/test": 2.9})
+    cache = SeriesCache()
+    first = cache.get(tmp_path)
+    assert len(first.frame) == 2 and cache.rows_read == 2
+    db.put_scalars(1, "adversarial", 6, {"g/reward_mean": 0.4})   # a later write to the same step
+    db.put_scalars(2, "adversarial", 6, {"d/loss": 0.7})
+    second = cache.get(tmp_path)
+    assert sorted(second.frame["name"]) == ["d/loss", "g/reward_mean", "nll/test", "nll/test"]
+    assert cache.rows_read == 2 + 3                                 # step 1 again, then the new rows
+    cache.get(tmp_path)
+    assert cache.rows_read == 2 + 3 + 1                             # nothing new: the last step alone
+
+
+def test_series_reloads_when_the_worker_restarts(tmp_path):
+    from ui.series import SeriesCache
+    db = RunDB(tmp_path)
+    db.init()
+    db.put_scalars(0, "mle", 0, {"nll/test": 3.0})
+    db.put_scalars(1, "mle", 1, {"nll/test": 2.0})
+    cache = SeriesCache()
+    assert len(cache.get(tmp_path, generation=1).frame) == 2
+    db.truncate_after(1)                                            # a resume drops rows after its checkpoint
+    assert len(cache.get(tmp_path, generation=2).frame) == 1
+
+
+def test_curve_spreads_several_steps_of_one_round():
+    import pandas as pd
+
+    from ui.series import RunSeries, curve
+    frame = pd.DataFrame([(i, "d/loss", "adversarial", 10, 0.5, 0) for i in range(4)],
+                         columns=["step", "name", "phase", "x", "value", "t"])
+    series = RunSeries(frame=frame, by_name={"d/loss": frame})
+    x, _ = curve(series, "d/loss")
+    assert list(x) == [10, 10.25, 10.5, 10.75]
+
+
+def test_heatmap_keeps_repeated_tokens_apart_and_a_fixed_scale():
+    from ui.charts import q_heatmap
+    snap = {"q": [[0.2, 0.9], [0.5, 0.5]], "tokens": [["7", "7"], ["7"]], "round": 0, "g_step": 0,
+            "rollout_num": 4}
+    fig = q_heatmap(snap, "run-a")
+    trace = fig.data[0]
+    assert list(trace.x) == [1, 2] and list(trace.y) == [1, 2]      # integers: two '7' cells, not one
+    assert (trace.zmin, trace.zmax) == (0, 1)
+    assert fig.layout.uirevision == "run-a"
+    assert np.asarray(trace.text).shape == (2, 2)                   # short rows padded
+
+
+def test_ribbon_marks_the_current_phase_and_round_chips():
+    from ui.ribbon import ribbon_html
+    sched = {"pretrain_g_epochs": 3, "pretrain_d_rounds": 2, "adv_rounds": 4}
+    html = ribbon_html({"phase": "adversarial", "index": 1, "g_done": 1, "d_done": 0,
+                        "schedule": {"g_steps": 1, "d_steps": 2, "k_epochs": 3, "rollout_num": 8}}, sched)
+    assert "round 2 of 4" in html and html.count("<span class='sg-chip") == 3 and "k=3" in html
+    assert html.count("class='sg-seg done'") == 2 and "sg-seg active" in html
