@@ -21,4 +21,4 @@ with st.sidebar:
 active = status in state.ACTIVE_STATUSES
 # Only the panel reruns each second; a finished run is drawn once and not polled.
 panel = st.fragment(live.panel, run_every=REFRESH_S if active else None)
-panel(str(run["dir"]), run["config"], active)
+panel(str(run["dir"]), run["config"], status)

@@ -31,6 +31,12 @@ def main():
     run_dir = create_run(cfg, run_dir=work / "run")
     sink = StoreSink(RunDB(run_dir), on_progress=lambda i: print(i["phase"], i["index"], flush=True))
     Trainer(cfg, sink, checkpoint_dir=run_dir / "checkpoints").run()
+    package(run_dir)
+    shutil.rmtree(work)
+
+
+def package(run_dir: Path):
+    """Write the shipped file from a finished MLE-only run: generator, config, position, MLE curve."""
     ck = load_checkpoint(run_dir / "checkpoints" / "mle_done.pt")
     rows = {}
     for step, name, phase, x, value, _ in RunDB(run_dir).metrics_since(-1):
@@ -41,7 +47,6 @@ def main():
     dest = ROOT / CLASSROOM_CHECKPOINT
     dest.parent.mkdir(parents=True, exist_ok=True)
     torch.save(out, dest)
-    shutil.rmtree(work)
     last = history[-1]["values"]
     print(f"wrote {dest} ({dest.stat().st_size / 1e6:.1f} MB); final {json.dumps(last)}")
 

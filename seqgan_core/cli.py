@@ -115,6 +115,7 @@ def _train_foreground(run_dir: Path, fresh: RunConfig | None = None, dataset=Non
         else:
             trainer = Trainer(fresh or read_config(run_dir), sink, sink, dataset=dataset,
                               checkpoint_dir=latest.parent)
+        trainer.measure_costs()
         outcome = trainer.run()
     except KeyboardInterrupt:
         db.set_state(status="interrupted", error="interrupted from the keyboard")

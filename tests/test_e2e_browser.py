@@ -110,11 +110,12 @@ def button(page, key: str):
 
 
 def plot_points(page, title_start: str) -> int:
-    """Points drawn in the Plotly chart whose title starts with title_start (0 when it is not there)."""
+    """Points drawn in the Plotly chart whose title starts with title_start (0 when it is not there).
+    Plotly's own count per trace (_length): Streamlit sends arrays base64-packed, without a .length."""
     return page.evaluate("""(start) => {
         for (const gd of document.querySelectorAll('.js-plotly-plot')) {
             const t = gd.layout && gd.layout.title && gd.layout.title.text;
-            if (t && t.startsWith(start)) return gd.data.reduce((n, tr) => n + (tr.x ? tr.x.length : 0), 0);
+            if (t && t.replace(/<[^>]*>/g, '').startsWith(start)) return gd._fullData.reduce((n, tr) => n + (tr._length || 0), 0);
         }
         return 0; }""", title_start)
 
@@ -147,7 +148,7 @@ def test_train_watch_control_and_every_page(app_url, page, tmp_path):
     url, root = app_url
     shots = shots_dir(tmp_path)
     page.goto(url)
-    page.get_by_role("heading", name="Setup").wait_for(timeout=60_000)
+    page.get_by_role("heading", name="Setup", exact=True).wait_for(timeout=60_000)
     choose(page, "Preset", "tiny")
     set_number(page, "adversarial rounds", ADV_ROUNDS)
     page.wait_for_timeout(1500)                      # the rerun that takes the new value
@@ -155,7 +156,7 @@ def test_train_watch_control_and_every_page(app_url, page, tmp_path):
     no_exception(page)
     page.get_by_role("button", name=re.compile("Start")).click()
 
-    page.get_by_role("heading", name="Live").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="Live", exact=True).wait_for(timeout=30_000)
     wait_for(lambda: status_is(page, "running"), 90, "the run to start", page)
     wait_for(lambda: plot_points(page, "Generator NLL") > 0, 90, "the first NLL points", page)
     first = plot_points(page, "Generator NLL")
@@ -175,7 +176,7 @@ def test_train_watch_control_and_every_page(app_url, page, tmp_path):
 
     for title, path in PAGES.items():
         page.goto(f"{url}/{path}")
-        page.get_by_role("heading", name=title).wait_for(timeout=30_000)
+        page.get_by_role("heading", name=title, exact=True).wait_for(timeout=30_000)
         page.wait_for_timeout(2500)                  # charts and fragments settle
         no_exception(page)
         page.screenshot(path=str(shots / f"page_{path or 'setup'}.png"))

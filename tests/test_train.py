@@ -170,3 +170,15 @@ def test_run_records_what_the_app_shows():
     # adversarial x continues the MLE epoch axis
     adv_x = [r[2] for r in rec.rows if r[1] == "adversarial"]
     assert min(adv_x) == cfg.schedule.pretrain_g_epochs
+
+
+def test_measuring_costs_does_not_change_the_run():
+    cfg = preset("tiny")
+    plain = Trainer(cfg, Recorder())
+    plain.run()
+    measured = Trainer(cfg, Recorder())
+    measured.measure_costs()
+    assert set(measured.estimates) == {"mle", "d_pretrain", "g_step", "d_step"}
+    assert measured.eta_seconds(measured.estimates) > 0
+    measured.run()
+    assert all(torch.equal(a, b) for a, b in zip(plain.gen.parameters(), measured.gen.parameters()))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import sample_colorscale
+from plotly.colors import get_colorscale, unlabel_rgb
 
 from . import series as S
 
@@ -118,9 +118,17 @@ def q_heatmap(snapshot: dict, uirevision: str) -> go.Figure:
     return go.Figure({"data": [trace], "layout": layout})
 
 
+# The heatmap's colour scale as arrays, read once: plotly's own sampler costs a millisecond a call, and the
+# Live page shades every token of every sample each second.
+_STOPS = np.array([float(stop) for stop, _ in get_colorscale(Q_SCALE)])
+_RGB = np.array([unlabel_rgb(color) for _, color in get_colorscale(Q_SCALE)], dtype=float)   # (stops, 3)
+
+
 def q_css(q: float) -> str:
     """Background colour of a token with reward q, the same scale as the heatmap."""
-    return sample_colorscale(Q_SCALE, [min(max(float(q), 0.0), 1.0)])[0]
+    q = min(max(float(q), 0.0), 1.0)
+    r, g, b = (np.interp(q, _STOPS, _RGB[:, i]) for i in range(3))
+    return f"rgb({r:.0f},{g:.0f},{b:.0f})"
 
 
 def text_on(q: float) -> str:
@@ -143,8 +151,7 @@ def completion_scores(scores: list[float], uirevision: str, title: str) -> go.Fi
     mean, se = s.mean(), s.std(ddof=1) / np.sqrt(len(s)) if len(s) > 1 else 0.0
     jitter = np.random.default_rng(0).uniform(-0.3, 0.3, len(s))   # fixed jitter: the dots do not dance
     dots = {"type": "scatter", "x": s, "y": jitter, "mode": "markers", "name": "one roll-out's D score",
-            "marker": {"size": 11, "color": s, "colorscale": Q_SCALE, "cmin": 0, "cmax": 1,
-                       "line": {"width": 1, "color": "#333"}},
+            "marker": {"size": 11, "color": "#1f77b4", "opacity": 0.8, "line": {"width": 1, "color": "#fff"}},
             "hovertemplate": "D = %{x:.3f}<extra></extra>"}
     layout = _layout(title, uirevision, "D(completed sequence) = P(real)", "", height=230, legend=False,
                      shapes=[{"type": "rect", "x0": mean - 2 * se, "x1": mean + 2 * se, "y0": -0.5, "y1": 0.5,

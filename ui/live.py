@@ -205,9 +205,9 @@ def history(db: RunDB) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=min(36 * len(rows) + 40, 300))
 
 
-def panel(run_dir: str, cfg: dict, was_active: bool) -> None:
-    """Everything that moves: read fresh each refresh; a finished run reloads the page once to stop
-    refreshing."""
+def panel(run_dir: str, cfg: dict, shown_status: str) -> None:
+    """Everything that moves, read fresh each refresh. When the status changes, the whole page reruns once:
+    the sidebar and the schedule form follow it, and a finished run stops being polled."""
     run_dir = Path(run_dir)
     status, state = U.fresh_status(run_dir)
     progress = state.get("progress") or {}
@@ -222,5 +222,5 @@ def panel(run_dir: str, cfg: dict, was_active: bool) -> None:
     snapshots(run_dir.name, db)
     with st.expander("History of this run: controls, schedule changes, phases", expanded=False):
         history(db)
-    if was_active and status not in U.ACTIVE_STATUSES:
+    if status != shown_status:
         st.rerun()

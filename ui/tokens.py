@@ -47,7 +47,8 @@ def completion(tokens: list[str], t: int, label: str) -> str:
 def completion_key(t: int) -> str:
     """What the columns of a list of completions mean."""
     return (f"<div class='sg-key'><span class='sg-n'>D</span> {_tok('prefix', cls='sg-pre')} "
-            f"{_tok(f'y_{t}', cls='sg-cur')} {_tok('drawn by the roll-out policy', cls='sg-roll')}</div>")
+            f"<span class='sg-tok sg-cur'>y<sub>{t}</sub></span> {_tok('drawn by the roll-out policy', cls='sg-roll')}"
+            "</div>")
 
 
 def plain(token_rows: list[list[str]]) -> str:

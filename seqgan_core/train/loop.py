@@ -88,7 +88,9 @@ class Trainer:
     def measure_costs(self):
         """A quick measurement of each kind of unit, so the ETA is known from the start."""
         from ..estimate import estimate
-        est = estimate(self.cfg, self.ds.vocab_size, self.ds.seq_len, len(self.ds.train))
+        cuda = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):  # measuring must not change what the run draws
+            est = estimate(self.cfg, self.ds.vocab_size, self.ds.seq_len, len(self.ds.train))
         self.estimates = {"mle": est["mle_epoch"] + est["eval"] / self.cfg.eval.eval_every_epochs,
                           "d_pretrain": est["d_pretrain_round"], "g_step": est["g_step"],
                           "d_step": est["d_step"]}
@@ -119,6 +121,8 @@ class Trainer:
                                   "it cannot start this run")
         self.gen.load_state_dict(ck["gen"])
         self.roll = RolloutPolicy(self.gen, self.schedule.rollout_delay)
+        # the curve axis continues after the epochs the starting point was trained for
+        self.cfg.schedule.pretrain_g_epochs = self.schedule.pretrain_g_epochs = other.schedule.pretrain_g_epochs
         if ck["position"]["phase"] != "mle":
             self.pos = Position(phase="d_pretrain", step=ck["position"]["step"])
         self.init_history = ck.get("history", [])
@@ -179,15 +183,14 @@ class Trainer:
         s, p = self.schedule, self.pos
         limits = {"mle": s.pretrain_g_epochs, "d_pretrain": s.pretrain_d_rounds, "adversarial": s.adv_rounds}
         order = ["mle", "d_pretrain", "adversarial", "done"]
-        moved = False
+        left = p.phase
         while p.phase != "done" and p.index >= limits[p.phase]:
             p.phase, p.index, p.g_done, p.d_done = order[order.index(p.phase) + 1], 0, 0, 0
-            moved = True
-        if moved:
+        if p.phase != left:
             self.sink.event(p.step, "phase", {"phase": p.phase})
             if p.phase == "adversarial":
                 self._apply_pending()
-            self.checkpoint(also=("mle_done.pt" if p.phase == "d_pretrain" else None))
+            self.checkpoint(also=("mle_done.pt" if left == "mle" else None))
 
     # --- units ---------------------------------------------------------------------------------------
     def _mle_epoch(self):
