@@ -16,9 +16,9 @@ st.caption("Runs are worker processes: closing the browser or restarting the app
 st.subheader("Compare runs")
 V.overlay(runs)
 
-st.subheader("One run")
 run = state.run_picker(runs)
-st.caption("The run is chosen in the sidebar.")
+st.subheader(f"One run: {state.run_label(run)}")
+st.caption("Choose another in the sidebar.")
 V.problems(run, run["state"])
 target = V.actions(run)
 if target:

@@ -30,6 +30,8 @@ if cfg is not None and not errors:
 st.subheader("Start")
 for message in errors:
     st.error(message)
+if cfg is not None and not errors:
+    st.markdown(F.summary(cfg))
 if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=bool(errors), key="setup.start"):
     F.start(cfg)
     st.switch_page("app_pages/live.py")

@@ -79,6 +79,7 @@ def test_cost_estimate_is_measured_by_the_engine(runs_root, monkeypatch):
         "mle_epoch": 0.5, "d_pretrain_round": 0.2, "g_step": 0.1, "d_step": 0.3, "round": 0.4, "eval": 0.1,
         "total": 10.0, "device": "cpu"})
     at = open_page()
+    at.selectbox(key="setup.preset").set_value("tiny").run()
     at.button(key="setup.measure").click().run()
     no_exception(at)
     assert calls == [{"vocab_size": 50, "seq_len": 10, "num_train": 512}]
@@ -111,3 +112,12 @@ def test_clone_from_runs_fills_the_form(runs_root):
     assert at.title[0].value == "Setup"
     assert at.number_input(key="setup.f.schedule.adv_rounds").value == 2       # the run's, not the preset's
     assert at.text_input(key="setup.f.name").value == "tiny-test"
+
+
+def test_the_draft_survives_a_visit_to_another_page(runs_root):
+    at = open_page()
+    at.number_input(key="setup.f.schedule.g_steps").set_value(7).run()
+    at.switch_page("app_pages/live.py").run()
+    at.switch_page("app_pages/setup.py").run()
+    no_exception(at)
+    assert at.number_input(key="setup.f.schedule.g_steps").value == 7

@@ -136,12 +136,17 @@ def text_on(q: float) -> str:
     return "#fff" if abs(float(q) - 0.5) > 0.3 else "#111"
 
 
-def overlay(curves: list[tuple[str, np.ndarray, np.ndarray]], metric: str, uirevision: str) -> go.Figure:
-    """One metric of several runs on one chart: [(run label, x, y), ...]."""
+def overlay(curves: list[tuple[str, np.ndarray, np.ndarray]], metric: str, uirevision: str,
+            adv_starts: set[int]) -> go.Figure:
+    """One metric of several runs on one chart: [(run label, x, y), ...]; the adversarial start of each
+    distinct pre-training length marked."""
     traces = [{"type": "scatter", "x": x, "y": y, "mode": "lines+markers" if len(x) < 60 else "lines",
                "name": label} for label, x, y in curves]
+    marks = [_marker(e, "adversarial training starts" if len(adv_starts) == 1 else f"adversarial from {e}")
+             for e in sorted(adv_starts)]
     layout = _layout(f"{LABELS.get(metric, metric)} across runs", uirevision, "MLE epoch, then E + round",
-                     LABELS.get(metric, metric), height=420)
+                     LABELS.get(metric, metric), height=420, shapes=[m["shapes"][0] for m in marks],
+                     annotations=[m["annotations"][0] for m in marks])
     return go.Figure({"data": traces, "layout": layout})
 
 

@@ -166,6 +166,9 @@ def picker(dataset_key: str, base: dict) -> tuple[str, dict]:
     base_options = base["data"]["options"] if base["data"]["name"] == name else {}
     with st.expander("Data-set options (blank = the data set's default)", expanded=name == "upload"):
         options = options_form(name, base_options)
+    shape = shape_hint(name, options)
+    if shape:
+        st.caption(f"With these options: vocabulary {shape[0]:,}, sequences of {shape[1]} tokens.")
     return name, options
 
 

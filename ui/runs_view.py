@@ -75,7 +75,8 @@ def overlay(runs: list[dict]) -> None:
                           index=names.index("nll/oracle") if "nll/oracle" in names else 0)
     curves = [(f"{by_id[i]['config'].get('name') or 'run'} ({i[-4:]})", *S.curve(s, metric))
               for i, s in series.items()]
-    st.plotly_chart(charts.overlay(curves, metric, "runs"), key="runs.overlay", width="stretch")
+    starts = {by_id[i]["config"]["schedule"]["pretrain_g_epochs"] for i in chosen}
+    st.plotly_chart(charts.overlay(curves, metric, "runs", starts), key="runs.overlay", width="stretch")
     st.caption("x: MLE epochs, then the pre-training length E plus the adversarial round, as on the Live page.")
 
 

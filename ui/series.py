@@ -21,7 +21,7 @@ from seqgan_core.runs import RunDB
 
 COLUMNS = ["step", "name", "phase", "x", "value", "t"]
 MAX_RUNS = 16                # runs whose tables stay in memory (least recently used dropped first)
-MAX_POINTS = 1500            # points per curve sent to the browser; older ones are thinned evenly
+MAX_POINTS = 800             # points per curve sent to the browser (about a chart's width in pixels)
 
 
 @dataclass

@@ -47,6 +47,18 @@ LABELS = {"schedule.g_steps": "g-steps", "schedule.d_steps": "d-steps", "schedul
 EXPANDED = ("The adversarial game", "Pre-training")
 
 
+def _unlisted() -> list[str]:
+    """Settings the engine has that GROUPS does not place (a field added later still gets a widget)."""
+    listed = {p for paths in GROUPS.values() for p in paths}
+    top = [f.name for f in dataclasses.fields(RunConfig) if f.name not in SECTIONS and f.name != "device"]
+    nested = [f"{sec}.{f.name}" for sec, cls in SECTIONS.items() if sec != "data" for f in dataclasses.fields(cls)]
+    return [p for p in top + nested if p not in listed]
+
+
+if _unlisted():
+    GROUPS["Other settings"] = _unlisted()
+
+
 def _field(path: str) -> dataclasses.Field:
     sec, _, name = path.rpartition(".")
     return next(f for f in dataclasses.fields(SECTIONS[sec] if sec else RunConfig) if f.name == name)
@@ -194,6 +206,15 @@ def device_picker() -> str:
 def _devices() -> list[dict]:
     """GPU free memory changes: asked again at most every 10 s."""
     return list_devices()
+
+
+def summary(cfg: RunConfig) -> str:
+    """The run in one sentence, above the Start button."""
+    s = cfg.schedule
+    mle = "the shipped MLE generator" if cfg.init_from else f"{s.pretrain_g_epochs} MLE epochs"
+    return (f"{mle} → {s.pretrain_d_rounds} D pre-training rounds → {s.adv_rounds} adversarial rounds of "
+            f"g = {s.g_steps}, d = {s.d_steps}, k = {s.k_epochs}, N = {s.rollout_num}, on "
+            f"{cfg.data.name}, device {cfg.device}, seed {cfg.seed}.")
 
 
 def start(cfg: RunConfig) -> str:

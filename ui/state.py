@@ -24,11 +24,23 @@ STATUS_ICONS = {"queued": ":material/hourglass_top:", "running": ":material/play
                 "stopped": ":material/stop_circle:", "failed": ":material/error:", "interrupted": ":material/warning:"}
 
 
+# Setup's value widgets (not its buttons): their values must survive a visit to another page.
+DRAFT_PREFIXES = ("setup.f.", "setup.opt.", "setup.preset", "setup.dataset", "setup.device")
+
+
 def init_session() -> None:
     """Create this session's keys once; a run named in the URL (?run=...) wins on a fresh tab."""
     if KEY_RUN not in st.session_state:
         st.session_state[KEY_RUN] = st.query_params.get("run")
     st.session_state.setdefault(KEY_CLONE, None)
+    keep_drafts()
+
+
+def keep_drafts() -> None:
+    """Streamlit forgets a widget's value when a page without that widget runs; re-assigning the values
+    before any widget is drawn keeps the Setup draft while the user looks at another page."""
+    for key in [k for k in st.session_state if str(k).startswith(DRAFT_PREFIXES)]:
+        st.session_state[key] = st.session_state[key]
 
 
 def jobs() -> JobManager:

@@ -53,6 +53,9 @@ class Evaluator:
                 out[f"bleu/{n}"] = v
             if len(hyps) > 1 and any(hyps):
                 out["bleu/self4"] = self_bleu(hyps, 4)
+        if "music" in self.ds.metrics:
+            from ..data.music import music_mse
+            out["music/mse"] = music_mse(samples[:BLEU_HYPS].cpu().numpy(), self.ds.test.numpy())
         if self.ds.validity is not None:
             out["valid/share"] = sum(bool(self.ds.validity(s)) for s in seqs) / max(len(seqs), 1)
         return out, samples
