@@ -46,16 +46,19 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 # --- 1. a synthetic long run ------------------------------------------------------------------------------
 def _eval_row(rng: random.Random, progress: float) -> dict:
+    """Evaluation metrics drifting the way a real run's do."""
     return {"nll/oracle": 9.1 - 0.4 * progress + rng.gauss(0, 0.02), "nll/test": 7.0 + 0.1 * progress,
             "div/distinct2": 0.8 - 0.1 * progress, "div/unique": 1.0}
 
 
 def _d_row(rng: random.Random) -> dict:
+    """One D phase's metrics."""
     return {"d/loss": 0.6 + rng.gauss(0, 0.02), "d/train_acc": 0.7, "d/acc_real": 0.8, "d/acc_fake": 0.7,
             "d/score_real": 0.6, "d/score_fake": 0.4}
 
 
 def _rollout_snapshot(rng: random.Random, r: int) -> dict:
+    """A roll-out snapshot of the trainer's real shape: K samples, T tokens, N completions."""
     ids = [[rng.randrange(5000) for _ in range(T)] for _ in range(K)]
     return {"round": r, "g_step": 0, "rollout_num": N, "ids": ids, "tokens": [[str(i) for i in row] for row in ids],
             "q": [[round(rng.random(), 5) for _ in range(T)] for _ in range(K)],
@@ -149,17 +152,20 @@ def bench_render(repeats: int) -> dict:
 
 # --- 2. soak ----------------------------------------------------------------------------------------------
 def rss_mb(pid: int) -> float:
+    """Resident memory of a process, in MB."""
     with open(f"/proc/{pid}/status") as fh:
         return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS")) / 1024
 
 
 def _free_port() -> int:
+    """A TCP port nobody listens on."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
 def _wait_healthy(url: str, timeout: float = 90) -> None:
+    """Wait for the Streamlit server's health endpoint."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
@@ -202,6 +208,7 @@ def soak(minutes: float, sample_s: float = 10.0, warmup_s: float = 60.0, log=pri
 
 
 def _stop(run_dir: Path, server: subprocess.Popen) -> None:
+    """End the soak's worker (by its own pid) and the server."""
     state = RunDB(run_dir).state()
     if state.get("pid") and is_alive(state):
         os.kill(state["pid"], signal.SIGTERM)
@@ -210,6 +217,7 @@ def _stop(run_dir: Path, server: subprocess.Popen) -> None:
 
 
 def _soak_summary(samples, warmup_s: float, run_dir: Path, exceptions: int) -> dict:
+    """RSS figures after warm-up: first and last sixth of the watch, min, max, drift."""
     steady = [m for t, m in samples if t >= warmup_s] or [m for _, m in samples]
     k = max(1, len(steady) // 6)                   # first and last sixth of the watch after warm-up
     first, last = statistics.mean(steady[:k]), statistics.mean(steady[-k:])
@@ -223,6 +231,7 @@ def _soak_summary(samples, warmup_s: float, run_dir: Path, exceptions: int) -> d
 
 
 def main() -> int:
+    """Run the chosen parts and print their figures."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=20, help="refreshes timed after the first render")
     ap.add_argument("--soak-minutes", type=float, default=0, help="also watch a real run this long (0: skip)")

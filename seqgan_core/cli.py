@@ -85,6 +85,9 @@ def cmd_train(args) -> int:
                             **({"column": args.column} if args.column else {})}
     cfg = check(apply_overrides(cfg, parse_set_args(args.set)))
     from . import data
+    from .train.loop import init_from_problem
+    if init_from_problem(cfg):
+        raise ConfigError(init_from_problem(cfg))
     from .runs.store import create_run
     dataset = data.load(cfg.data.name, cfg.data.options, cfg.seed)   # refuse bad data before a run exists
     check(cfg, dataset.vocab_size, dataset.seq_len)

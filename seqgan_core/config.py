@@ -53,7 +53,9 @@ class DiscriminatorConfig:
 @dataclass
 class ScheduleConfig:
     batch_size: int = _f(64, "Sequences per minibatch (MLE, policy gradient and D).")
-    g_lr: float = _f(0.01, "Adam learning rate of the generator (MLE and policy gradient).")
+    g_lr: float = _f(0.01, "Adam learning rate of the generator's MLE pre-training.")
+    pg_lr: float = _f(0.01, "Adam learning rate of the policy-gradient steps (authors: 0.01, as MLE); "
+                                "used when PG has its own optimiser (fresh_pg_optimizer).")
     d_lr: float = _f(1e-4, "Adam learning rate of the discriminator.")
     grad_clip: float = _f(5.0, "Global gradient-norm clip of the generator.")
     pretrain_g_epochs: int = _f(120, "MLE pre-training epochs of G over the training data.")
@@ -235,7 +237,7 @@ def validate(cfg: RunConfig, vocab_size: int | None = None, seq_len: int | None 
          "d-steps and k cannot both be 0: the discriminator would never learn")
     need(s.g_steps + s.d_steps >= 1 or s.adv_rounds == 0,
          "g_steps and d_steps cannot both be 0 in an adversarial run")
-    need(s.g_lr > 0 and s.d_lr > 0, "learning rates must be > 0")
+    need(s.g_lr > 0 and s.pg_lr > 0 and s.d_lr > 0, "learning rates must be > 0")
     need(s.grad_clip > 0, "grad_clip must be > 0")
     need(0.0 <= s.rollout_delay < 1.0, "rollout_delay must be in [0, 1): 0 = roll out with the current G")
     need(s.reward_baseline in ("none", "batch_mean", "position_mean"),

@@ -67,6 +67,7 @@ def open_page(page: str | None = None) -> AppTest:
 
 
 def no_exception(at: AppTest) -> None:
+    """The script ran without an uncaught exception."""
     assert not at.exception, [e.value for e in at.exception]
 
 

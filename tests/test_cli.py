@@ -60,6 +60,8 @@ def test_bad_cli_input_gives_one_clear_line(tmp_path):
     _one_line_error(cli("sample", str(tmp_path / "missing"), "-n", "2"), "not a run directory")
     (tmp_path / "empty.txt").write_text("")
     _one_line_error(cli("data", "check", str(tmp_path / "empty.txt")), "empty")
+    _one_line_error(cli("train", "--preset", "classroom", "--set", "data.name=brackets", "--set", "data.options={}"),
+                    "clear init_from")
     _one_line_error(cli("train", "--preset", "tiny", "--set", "data.options.source=authors",
                         "--set", "data.options.oracle_file=/nope.npz"), "oracle file was not found")
 

@@ -35,12 +35,14 @@ if not Path(CHROMIUM).exists():
 
 
 def free_port() -> int:
+    """A TCP port nobody listens on."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
 def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    """Wait for the Streamlit server's health endpoint."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -63,6 +65,7 @@ def stop_workers(root: Path) -> None:
 
 @pytest.fixture
 def app_url(tmp_path):
+    """`streamlit run app.py` on a free port with an empty runs root; workers and server ended after."""
     root, port = tmp_path / "runs", free_port()
     env = {**os.environ, "SEQGAN_RUNS": str(root)}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless",
@@ -80,6 +83,7 @@ def app_url(tmp_path):
 
 @pytest.fixture
 def page():
+    """A headless Chromium page, tall enough to hold the Live page."""
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser.new_page(viewport={"width": 1400, "height": 2400})
@@ -87,6 +91,7 @@ def page():
 
 
 def shots_dir(tmp_path: Path) -> Path:
+    """Where screenshots go."""
     out = Path(os.environ.get("SEQGAN_SCREENSHOTS") or tmp_path / "shots")
     out.mkdir(parents=True, exist_ok=True)
     return out
@@ -99,6 +104,7 @@ def choose(page, label: str, option: str) -> None:
 
 
 def set_number(page, label: str, value: int) -> None:
+    """Type a value into the Streamlit number input with this label."""
     box = page.get_by_test_id("stNumberInput").filter(has_text=label).first.locator("input")
     box.fill(str(value))
     box.press("Enter")
@@ -115,17 +121,20 @@ def plot_points(page, title_start: str) -> int:
     return page.evaluate("""(start) => {
         for (const gd of document.querySelectorAll('.js-plotly-plot')) {
             const t = gd.layout && gd.layout.title && gd.layout.title.text;
-            if (t && t.replace(/<[^>]*>/g, '').startsWith(start)) return gd._fullData.reduce((n, tr) => n + (tr._length || 0), 0);
+            if (t && t.replace(/<[^>]*>/g, '').startsWith(start))
+                return gd._fullData.reduce((n, tr) => n + (tr._length || 0), 0);
         }
         return 0; }""", title_start)
 
 
 def has_heatmap(page) -> bool:
+    """Whether a Plotly heatmap (the Q map) is on the page."""
     return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')]
         .some(gd => gd.data && gd.data.some(tr => tr.type === 'heatmap'))""")
 
 
 def wait_for(predicate, timeout: float, what: str, page=None) -> None:
+    """Poll predicate until it holds; on timeout save a screenshot and fail."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if predicate():
@@ -137,10 +146,12 @@ def wait_for(predicate, timeout: float, what: str, page=None) -> None:
 
 
 def status_is(page, status: str) -> bool:
+    """Whether the Live page's header shows this status."""
     return page.get_by_text(re.compile(rf"· {status}$")).count() > 0
 
 
 def no_exception(page) -> None:
+    """No Streamlit exception box on the page."""
     assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").first.inner_text()
 
 

@@ -28,6 +28,7 @@ LABELS = {"nll/oracle": "NLL-oracle", "nll/test": "NLL-test", "loss/mle": "MLE l
 
 def _layout(title: str, uirevision: str, x_title: str, y_title: str, height: int = 330, legend: bool = True,
             **extra) -> dict:
+    """The shared layout: title, legend above the plot, projector-sized fonts, the caller's uirevision."""
     # The legend sits between the title and the plot: below the plot it collides with the axis title.
     return {"title": {"text": title, "font": {"size": 17}, "y": 0.98, "yanchor": "top"}, "uirevision": uirevision,
             "height": height, "font": FONT, "margin": {"l": 10, "r": 10, "t": 90 if legend else 50, "b": 10},
@@ -41,10 +42,12 @@ def _marker(x0: float, text: str) -> dict:
     return {"shapes": [{"type": "line", "x0": x0, "x1": x0, "y0": 0, "y1": 1, "yref": "paper",
                         "line": {"dash": "dash", "color": "#444", "width": 2}}],
             "annotations": [{"x": x0, "y": 1, "yref": "paper", "text": text, "showarrow": False,
-                             "xanchor": "left", "yanchor": "top", "font": {"size": 13}, "bgcolor": "rgba(255,255,255,0.7)"}]}
+                             "xanchor": "left", "yanchor": "top", "font": {"size": 13},
+                             "bgcolor": "rgba(255,255,255,0.7)"}]}
 
 
 def _line(x, y, name: str, dash: str | None = None, yaxis: str = "y") -> dict:
+    """One metric as a line trace (markers while there are few points)."""
     mode = "lines+markers" if len(x) < 60 else "lines"
     return {"type": "scatter", "x": x, "y": y, "mode": mode, "name": LABELS.get(name, name), "yaxis": yaxis,
             "line": {"color": COLORS.get(name), "dash": dash, "width": 2.5}, "marker": {"size": 6}}
@@ -204,5 +207,4 @@ def q_by_position(recorded: list[float] | None, rerolled: list[float], se: list[
     layout = _layout("Q at every position (bars: ± 2 standard errors)", uirevision, "position t", "Q", height=340)
     if len(t) <= 40:
         layout["xaxis"].update(tickmode="linear", dtick=1)
-    layout["yaxis"]["range"] = [0, 1]
     return go.Figure({"data": traces, "layout": layout})

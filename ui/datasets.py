@@ -26,6 +26,7 @@ def specs() -> dict:
 
 
 def title(name: str) -> str:
+    """The picker's label of a data set; one that needs a download says so."""
     spec = specs()[name]
     return spec.title if spec.offline() else f"{spec.title} (downloaded on first use)"
 
@@ -45,6 +46,7 @@ def show_option(value) -> str:
 
 
 def key(name: str, options: dict) -> str:
+    """A cache key for a data set and its options."""
     return json.dumps([name, options], sort_keys=True, default=str)
 
 
@@ -190,6 +192,7 @@ def preview_section(name: str, options: dict, seed: int) -> None:
 
 
 def _show_preview(p: dict) -> None:
+    """Sizes, a few training sequences, a melody to hear, and an upload's report."""
     st.success(f"{p['train']:,} training and {p['test']:,} test sequences · vocabulary {p['vocab_size']:,} · "
                f"length {p['seq_len']}")
     st.code("\n".join(p["examples"]) or "(empty)", language=None)

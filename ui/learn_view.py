@@ -22,10 +22,12 @@ def phase_value(series: S.RunSeries, name: str, phase: str, last: bool = True) -
 
 
 def fmt(value: float | None, digits: int = 3) -> str:
+    """A number for the text, or a dash when the run has not recorded it (yet)."""
     return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
 def players(cfg: dict) -> None:
+    """The two networks, with this run's sizes."""
     g, d = cfg["generator"], cfg["discriminator"]
     st.markdown(
         f"**Two networks play.** The generator $G_\\theta$ is an LSTM (embedding {g['emb_dim']}, hidden "
@@ -35,6 +37,7 @@ def players(cfg: dict) -> None:
 
 
 def step_mle(series: S.RunSeries, cfg: dict) -> None:
+    """Lines 1–2: MLE pre-training, with the run's last loss and NLL-oracle."""
     st.markdown("**Lines 1–2 · Teach G by imitation (MLE).** G sees real prefixes and learns to predict the next "
                 "token; this is ordinary language-model training, with teacher forcing.")
     st.latex(r"\min_\theta\; -\frac{1}{T}\sum_{t=1}^{T}\log G_\theta\!\left(y_t \mid Y_{1:t-1}\right),"
@@ -46,6 +49,7 @@ def step_mle(series: S.RunSeries, cfg: dict) -> None:
 
 
 def step_d(series: S.RunSeries, cfg: dict) -> None:
+    """Lines 4–5: D pre-training, with the run's D loss and accuracies after it."""
     st.markdown("**Lines 4–5 · Teach D to tell real from generated.** Fresh samples of G are the negatives, "
                 "real sequences the positives; D minimises the usual cross-entropy:")
     st.latex(r"\min_\phi\; -\mathbb{E}_{Y\sim p_\text{data}}\left[\log D_\phi(Y)\right]"
@@ -68,6 +72,7 @@ def pick(snap: dict) -> tuple[int, int]:
 
 
 def step_rollout(snap: dict, b: int, t: int) -> None:
+    """Lines 7–8: the Monte-Carlo estimate of Q, filled in for the chosen token."""
     st.markdown("**Lines 7–8 · Score every token by looking ahead.** D only judges whole sequences, so the reward "
                 "of token $y_t$ is estimated by letting the roll-out policy $G_\\beta$ finish the sequence $N$ "
                 "times from $Y_{1:t}$ and averaging D's verdicts:")
@@ -87,10 +92,11 @@ def step_rollout(snap: dict, b: int, t: int) -> None:
 
 
 def step_pg(snap: dict, b: int, t: int, cfg: dict) -> None:
+    """Line 9: the policy gradient, with log G(y_t), Q and their product for the chosen token."""
     st.markdown("**Line 9 · Policy gradient.** G raises the log-probability of each token it chose in "
                 "proportion to that token's reward (minus a baseline $b$, if one is set):")
-    st.latex(r"\nabla_\theta J(\theta)\;\approx\;\sum_{t=1}^{T}\nabla_\theta \log G_\theta\!\left(y_t\mid Y_{1:t-1}\right)"
-             r"\,\bigl(Q(Y_{1:t-1},y_t)-b\bigr)")
+    st.latex(r"\nabla_\theta J(\theta)\;\approx\;\sum_{t=1}^{T}"
+             r"\nabla_\theta \log G_\theta\!\left(y_t\mid Y_{1:t-1}\right)\,\bigl(Q(Y_{1:t-1},y_t)-b\bigr)")
     logp, q = snap["logp"][b][t - 1], snap["q"][b][t - 1]
     st.latex(rf"\log G_\theta(y_{{{t}}}\mid Y_{{1:{t - 1}}}) = {logp:.3f}\;(p = {math.exp(logp):.4f}),\qquad "
              rf"Q = {q:.3f},\qquad \log G\cdot Q = {logp * q:.3f}")
@@ -102,16 +108,19 @@ def step_pg(snap: dict, b: int, t: int, cfg: dict) -> None:
 
 
 def step_dsteps(series: S.RunSeries, cfg: dict, progress: dict) -> None:
+    """Lines 10–12: d-steps with k epochs, and the roll-out policy update."""
     sched = progress.get("schedule") or cfg["schedule"]
     st.markdown(f"**Lines 10–11 · Keep D sharp.** After the g-steps come **{sched['d_steps']}** d-steps: each "
                 f"draws {cfg['schedule']['num_negatives']:,} fresh negatives and trains D for k = "
-                f"**{sched['k_epochs']}** epochs. Lately D's loss is **{fmt(phase_value(series, 'd/loss', 'adversarial'))}**,"
+                f"**{sched['k_epochs']}** epochs. Lately D's loss is "
+                f"**{fmt(phase_value(series, 'd/loss', 'adversarial'))}**,"
                 f" with accuracy **{fmt(phase_value(series, 'd/acc_real', 'adversarial'), 2)}** on real and "
                 f"**{fmt(phase_value(series, 'd/acc_fake', 'adversarial'), 2)}** on generated sequences.")
     r = cfg["schedule"]["rollout_delay"]
     st.markdown("**Line 12 · Update the roll-out policy**, $\\beta \\leftarrow \\theta$. "
                 + ("This run rolls out with the current G itself (delay r = 0), as the paper does."
-                   if r == 0 else f"This run lags it: $\\theta_\\beta \\leftarrow {r}\\,\\theta_\\beta + {1 - r:.2f}\\,\\theta$."))
+                   if r == 0 else
+                   f"This run lags it: $\\theta_\\beta \\leftarrow {r}\\,\\theta_\\beta + {1 - r:.2f}\\,\\theta$."))
 
 
 def pitfalls(series: S.RunSeries, cfg: dict, snap: dict | None, run_id: str) -> None:

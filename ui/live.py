@@ -56,7 +56,9 @@ def eta_line(progress: dict, status: str) -> None:
     frac = progress.get("fraction")
     if status == "finished":
         frac = 1.0
-    text = f"elapsed {ribbon.clock(progress.get('elapsed_s'))} · ETA {ribbon.clock(progress.get('eta_s'))}"
+    text = f"elapsed {ribbon.clock(progress.get('elapsed_s'))}"
+    if status in U.ACTIVE_STATUSES:                 # a stopped run has no time left to estimate
+        text += f" · ETA {ribbon.clock(progress.get('eta_s'))}"
     if progress.get("pending"):
         waiting = ", ".join(f"{k} = {v}" for k, v in progress["pending"].items())
         text += f" · from the next round: {waiting}"
@@ -65,21 +67,13 @@ def eta_line(progress: dict, status: str) -> None:
 
 def control_buttons(run_dir: Path, status: str) -> None:
     """Pause / resume / step / stop, each enabled only where it means something."""
-    cols = st.columns(4)
-    live = status in ("running", "paused")
-    restartable = status in ("stopped", "interrupted", "failed")
-    clicked = {
-        "pause": cols[0].button("Pause", icon=":material/pause:", disabled=status != "running", key="live.pause",
-                                help=COMMAND_HELP["pause"], width="stretch"),
-        "resume": cols[1].button("Resume", icon=":material/play_arrow:", disabled=not (status == "paused" or restartable),
-                                 key="live.resume", help=COMMAND_HELP["resume"], width="stretch"),
-        "step": cols[2].button("Step", icon=":material/skip_next:", disabled=not live, key="live.step", help=COMMAND_HELP["step"],
-                               width="stretch"),
-        "stop": cols[3].button("Stop", icon=":material/stop:", disabled=not live, key="live.stop", help=COMMAND_HELP["stop"],
-                               width="stretch"),
-    }
-    for command, pressed in clicked.items():
-        if pressed:
+    live, restartable = status in ("running", "paused"), status in ("stopped", "interrupted", "failed")
+    enabled = {"pause": status == "running", "resume": status == "paused" or restartable, "step": live,
+               "stop": live}
+    icons = {"pause": "pause", "resume": "play_arrow", "step": "skip_next", "stop": "stop"}
+    for col, command in zip(st.columns(4), enabled):
+        if col.button(command.capitalize(), icon=f":material/{icons[command]}:", disabled=not enabled[command],
+                      key=f"live.{command}", help=COMMAND_HELP[command], width="stretch"):
             send(run_dir, command, status)
 
 

@@ -63,6 +63,7 @@ def _chips(progress: dict) -> str:
 
 
 def _segment(phase: str, progress: dict, totals: dict) -> str:
+    """One phase's box: title, units done, a bar, and the round's chips when it is current."""
     total, done = totals[phase], _done_in(phase, progress, totals)
     current = progress.get("phase") == phase
     cls = "done" if total and done >= total and not current else ("active" if current else "")

@@ -51,6 +51,7 @@ def trainer(run_dir: str, mtime: float):
 
 
 def checkpoint_mtime(run_dir: Path) -> float | None:
+    """When latest.pt was written (None before the first checkpoint)."""
     path = run_dir / "checkpoints" / "latest.pt"
     return path.stat().st_mtime if path.exists() else None
 
@@ -106,6 +107,7 @@ def spread(scores: list[float], q: float | None = None) -> None:
 
 @st.cache_data(max_entries=8, show_spinner="Rolling out…")
 def _reroll(run_dir: str, mtime: float, ids: tuple[int, ...], n: int, seed: int) -> dict:
+    """Re-roll results, kept per checkpoint, sequence, N and seed."""
     return reroll(trainer(run_dir, mtime), list(ids), n, seed)
 
 
@@ -141,6 +143,7 @@ def reroll_section(run_dir: Path, snap: dict, b: int, t: int, name_of) -> None:
 
 
 def _next_seed() -> None:
+    """'Re-roll again': the next seed, so the same N gives a fresh draw."""
     st.session_state["rollouts.seed"] = int(st.session_state.get("rollouts.seed", 0)) + 1
 
 

@@ -105,6 +105,7 @@ def downloads(run: dict, state: dict) -> None:
 
 
 def reproduce(run: dict) -> None:
+    """The CLI commands that reproduce the run, or continue it headless."""
     st.markdown("**Reproduce it from a terminal** (the config holds the seed and every setting)")
     st.code(f"python -m seqgan_core train --config {run['dir'] / 'config.json'}", language="bash")
     st.caption(f"Continue this very run headless instead: `python -m seqgan_core resume {run['dir']}`")

@@ -56,6 +56,7 @@ class SeriesCache:
             return series
 
     def _extend(self, series: RunSeries, db: RunDB) -> None:
+        """Append the rows from the last step on (that step's rows replace the copies held)."""
         if not db.path.exists():
             return
         rows = db.metrics_since(series.last_step - 1)
@@ -69,6 +70,7 @@ class SeriesCache:
         series.by_name = {name: part for name, part in series.frame.groupby("name", sort=False)}
 
     def forget(self, run_dir: str | Path) -> None:
+        """Drop a run's rows (after it is deleted)."""
         with self._lock:
             self._runs.pop(str(run_dir), None)
 
@@ -117,5 +119,6 @@ def _thin(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def last_value(series: RunSeries, name: str) -> float | None:
+    """The most recent value of a metric, or None."""
     part = series.by_name.get(name)
     return None if part is None or not len(part) else float(part["value"].iloc[-1])

@@ -29,8 +29,9 @@ GROUPS = {
     "The adversarial game": ["schedule.g_steps", "schedule.d_steps", "schedule.k_epochs", "schedule.rollout_num",
                              "schedule.adv_rounds", "schedule.rollout_delay", "schedule.reward_baseline"],
     "Pre-training": ["schedule.pretrain_g_epochs", "schedule.pretrain_d_rounds", "schedule.pretrain_d_epochs"],
-    "Optimisation": ["schedule.batch_size", "schedule.g_lr", "schedule.d_lr", "schedule.num_negatives",
-                     "schedule.grad_clip", "schedule.pg_loss_norm", "schedule.fresh_pg_optimizer"],
+    "Optimisation": ["schedule.batch_size", "schedule.g_lr", "schedule.pg_lr", "schedule.d_lr",
+                     "schedule.num_negatives", "schedule.grad_clip", "schedule.pg_loss_norm",
+                     "schedule.fresh_pg_optimizer"],
     "Models": ["generator.emb_dim", "generator.hidden_dim", "generator.temperature", "generator.init_std",
                "discriminator.emb_dim", "discriminator.filter_sizes", "discriminator.num_filters",
                "discriminator.dropout", "discriminator.l2_reg"],
@@ -41,9 +42,11 @@ GROUPS = {
 LABELS = {"schedule.g_steps": "g-steps", "schedule.d_steps": "d-steps", "schedule.k_epochs": "k (epochs per d-step)",
           "schedule.rollout_num": "N (roll-outs per token)", "schedule.adv_rounds": "adversarial rounds",
           "schedule.rollout_delay": "roll-out delay r", "schedule.reward_baseline": "reward baseline",
-          "schedule.pretrain_g_epochs": "MLE pre-training epochs", "schedule.pretrain_d_rounds": "D pre-training rounds",
+          "schedule.pretrain_g_epochs": "MLE pre-training epochs",
+          "schedule.pretrain_d_rounds": "D pre-training rounds",
           "schedule.pretrain_d_epochs": "epochs per D pre-training round", "schedule.batch_size": "batch size",
-          "schedule.g_lr": "G learning rate", "schedule.d_lr": "D learning rate"}
+          "schedule.g_lr": "G learning rate (MLE)", "schedule.pg_lr": "G learning rate (policy gradient)",
+          "schedule.d_lr": "D learning rate"}
 EXPANDED = ("The adversarial game", "Pre-training")
 
 
@@ -60,11 +63,13 @@ if _unlisted():
 
 
 def _field(path: str) -> dataclasses.Field:
+    """The dataclass field behind a dotted setting path."""
     sec, _, name = path.rpartition(".")
     return next(f for f in dataclasses.fields(SECTIONS[sec] if sec else RunConfig) if f.name == name)
 
 
 def _get(cfg: dict, path: str):
+    """The value at a dotted setting path of a config dict."""
     sec, _, name = path.rpartition(".")
     return (cfg[sec] if sec else cfg)[name]
 
@@ -108,6 +113,7 @@ def init() -> None:
 
 
 def preset_picker() -> None:
+    """The preset choice; choosing one loads all its values into the form."""
     st.selectbox("Preset", list(PRESET_HELP), key=PRESET, on_change=lambda: load(preset(st.session_state[PRESET])),
                  help="A starting point; every value below can still be changed.")
     st.caption(PRESET_HELP[st.session_state[PRESET]])
@@ -193,6 +199,7 @@ def groups(errs: list[str]) -> None:
 
 
 def device_picker() -> str:
+    """auto, the CPU, or each CUDA device with its name and free memory."""
     devices = {d["name"]: d["label"] for d in _devices()}
     if st.session_state.get(DEVICE) not in devices:
         st.session_state[DEVICE] = "auto"
@@ -251,6 +258,7 @@ def estimate_panel(cfg: RunConfig, sizes: dict) -> None:
 
 
 def _show_estimate(est: dict, took: float) -> None:
+    """The measured seconds per round, g-step, d-step and for the whole run."""
     from .ribbon import clock
     cols = st.columns(4)
     for col, (k, label) in zip(cols, [("round", "per adversarial round"), ("g_step", "per g-step"),

@@ -22,8 +22,6 @@ ACTIVE_STATUSES = ("queued", "running", "paused")
 STATUS_ICONS = {"queued": ":material/hourglass_top:", "running": ":material/play_circle:",
                 "paused": ":material/pause_circle:", "finished": ":material/check_circle:",
                 "stopped": ":material/stop_circle:", "failed": ":material/error:", "interrupted": ":material/warning:"}
-
-
 # Setup's value widgets (not its buttons): their values must survive a visit to another page.
 DRAFT_PREFIXES = ("setup.f.", "setup.opt.", "setup.preset", "setup.dataset", "setup.device")
 

@@ -17,6 +17,7 @@ CSS = """<style>
 
 
 def _tok(text: str, style: str = "", cls: str = "", title: str = "") -> str:
+    """One token as an HTML chip."""
     return (f"<span class='sg-tok {cls}' style='{style}' title='{html.escape(title, quote=True)}'>"
             f"{html.escape(text) or '&nbsp;'}</span>")
 

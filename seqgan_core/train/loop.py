@@ -105,20 +105,18 @@ class Trainer:
         s = self.schedule
         self.g_opt = torch.optim.Adam(self.gen.parameters(), lr=s.g_lr)
         # The authors give PG its own Adam; reusing the MLE moments derails PG (REFERENCE.md probe).
-        self.pg_opt = torch.optim.Adam(self.gen.parameters(), lr=s.g_lr) if s.fresh_pg_optimizer else self.g_opt
+        self.pg_opt = torch.optim.Adam(self.gen.parameters(), lr=s.pg_lr) if s.fresh_pg_optimizer else self.g_opt
         self.d_opt = torch.optim.Adam(self.disc.parameters(), lr=s.d_lr)
         self.roll = RolloutPolicy(self.gen, s.rollout_delay)
 
     def _init_from(self, path: str):
         """Start from a pretrained checkpoint (e.g. the classroom's MLE generator); the run keeps its seed."""
-        if not Path(path).is_absolute() and not Path(path).exists():
-            path = Path(__file__).resolve().parents[2] / path     # shipped assets live in the repo
+        problem = init_from_problem(self.cfg)
+        if problem:
+            raise ConfigError(problem)
+        path = resolve_asset(path)
         ck = load_checkpoint(path)
         other = RunConfig.from_dict(json.loads(ck["config"]))
-        for what in ("data", "generator"):
-            if getattr(other, what) != getattr(self.cfg, what):
-                raise ConfigError(f"init_from {path} was trained with other {what} settings; "
-                                  "it cannot start this run")
         self.gen.load_state_dict(ck["gen"])
         self.roll = RolloutPolicy(self.gen, self.schedule.rollout_delay)
         # the curve axis continues after the epochs the starting point was trained for
@@ -427,6 +425,31 @@ class Trainer:
         tr = cls(cfg, sink, control, checkpoint_dir=checkpoint_dir)
         tr.load_state(ck)
         return tr
+
+
+def resolve_asset(path: str | Path) -> Path:
+    """A relative path that does not exist from here is looked up in the repository (shipped assets)."""
+    path = Path(path)
+    if not path.is_absolute() and not path.exists():
+        return Path(__file__).resolve().parents[2] / path
+    return path
+
+
+def init_from_problem(cfg: RunConfig) -> Optional[str]:
+    """Why cfg.init_from cannot start this run (no such file, other data or generator settings), or None."""
+    if not cfg.init_from:
+        return None
+    path = resolve_asset(cfg.init_from)
+    try:
+        other = RunConfig.from_dict(json.loads(load_checkpoint(path)["config"]))
+    except (FileNotFoundError, ValueError) as e:
+        return f"init_from: {e}"
+    if other.data != cfg.data:
+        return (f"init_from {cfg.init_from} was trained on data set '{other.data.name}' with options "
+                f"{other.data.options}; clear init_from to pre-train on this data set from scratch")
+    if other.generator != cfg.generator:
+        return f"init_from {cfg.init_from} has another generator shape; clear init_from to pre-train from scratch"
+    return None
 
 
 def validate_live(schedule, changes: dict) -> list[str]:
