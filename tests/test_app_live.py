@@ -81,3 +81,12 @@ def test_queued_and_failed_runs_say_so(runs_root, no_workers):
     no_exception(at)
     assert "DataError: no file chosen" in at.error[0].value
     assert not at.button(key="live.resume").disabled                      # resumable from its checkpoint
+
+
+def test_a_dead_worker_shows_as_interrupted(runs_root):
+    run_dir = add_run(runs_root)
+    RunDB(run_dir).set_state(status="running", pid=None)          # its worker is gone
+    at = open_page(LIVE)
+    no_exception(at)
+    assert "interrupted" in at.markdown[0].value and at.warning
+    assert RunDB(run_dir).state()["status"] == "interrupted"
