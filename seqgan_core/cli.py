@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -63,7 +64,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.cmd](args)
-    except (ConfigError, DataError, FileNotFoundError, FileExistsError, ValueError) as e:
+    except (ConfigError, DataError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -86,8 +87,9 @@ def cmd_train(args) -> int:
     cfg = check(apply_overrides(cfg, parse_set_args(args.set)))
     from . import data
     from .train.loop import init_from_problem
-    if init_from_problem(cfg):
-        raise ConfigError(init_from_problem(cfg))
+    problem = init_from_problem(cfg)
+    if problem:
+        raise ConfigError(problem)
     from .runs.store import create_run
     dataset = data.load(cfg.data.name, cfg.data.options, cfg.seed)   # refuse bad data before a run exists
     check(cfg, dataset.vocab_size, dataset.seq_len)
@@ -100,6 +102,10 @@ def cmd_resume(args) -> int:
     run_dir = Path(args.dir)
     if not (run_dir / "config.json").exists():
         raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json)")
+    from .runs.jobs import is_alive
+    from .runs.store import RunDB
+    if is_alive(RunDB(run_dir).state()):
+        raise ValueError(f"{run_dir} is being trained by another process right now")
     return _train_foreground(run_dir)
 
 
@@ -110,7 +116,9 @@ def _train_foreground(run_dir: Path, fresh: RunConfig | None = None, dataset=Non
     bar = ProgressBar()
     sink = StoreSink(db, on_progress=bar.update)
     latest = run_dir / "checkpoints" / "latest.pt"
-    db.set_state(status="running", pid=None, started=time.time(), error=None)
+    from .runs.jobs import _process_start_time
+    db.set_state(status="running", pid=os.getpid(), pid_start=_process_start_time(os.getpid()),
+                 started=time.time(), error=None)
     try:
         if fresh is None and latest.exists():
             trainer = Trainer.resume(latest, sink, sink, checkpoint_dir=latest.parent)

@@ -37,7 +37,8 @@ class GeneratorConfig:
     emb_dim: int = _f(32, "Generator token-embedding size.")
     hidden_dim: int = _f(32, "Generator LSTM hidden size.")
     init_std: float = _f(0.1, "Std of the N(0, std) init of every generator parameter (authors: 0.1).")
-    temperature: float = _f(1.0, "Sampling temperature of the generator (1 = sample from G as it is).")
+    temperature: float = _f(1.0, "Temperature of the samples you read and export (CLI sample). Training and "
+                                  "NLL-oracle always use 1: the policy being trained.")
 
 
 @dataclass
@@ -111,18 +112,23 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
-        d = dict(d)
-        sections = {f.name: f.type for f in fields(cls) if f.name in SECTIONS}
+        """A config from plain JSON data; wrong names or types are refused with the setting's name."""
+        if not isinstance(d, dict):
+            raise ConfigError("a config must be a JSON object of settings")
         kw = {}
         for key, value in d.items():
-            if key in sections:
-                sec_cls = SECTIONS[key]
-                known = {f.name for f in fields(sec_cls)}
-                unknown = set(value) - known
+            if key in SECTIONS:
+                if not isinstance(value, dict):
+                    raise ConfigError(f"{key} must be an object of settings")
+                known = {f.name: f for f in fields(SECTIONS[key])}
+                unknown = set(value) - set(known)
                 if unknown:
                     raise ConfigError(f"unknown setting {key}.{sorted(unknown)[0]}")
-                kw[key] = sec_cls(**value)
+                for name, v in value.items():
+                    _check_type(f"{key}.{name}", v, getattr(SECTIONS[key](), name))
+                kw[key] = SECTIONS[key](**value)
             elif key in {f.name for f in fields(cls)}:
+                _check_type(key, value, getattr(cls(), key))
                 kw[key] = value
             else:
                 raise ConfigError(f"unknown setting {key}")
@@ -154,6 +160,19 @@ def field_help(path: str) -> str:
     sec, _, name = path.rpartition(".")
     cls = SECTIONS[sec] if sec else RunConfig
     return next(f.metadata.get("help", "") for f in fields(cls) if f.name == name)
+
+
+def _check_type(path: str, value: Any, default: Any) -> None:
+    """Values must have their default's type (an int is fine where a float is expected)."""
+    ok = isinstance(value, type(default))
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        ok = True
+    if isinstance(default, int) and not isinstance(default, bool) and isinstance(value, bool):
+        ok = False
+    if isinstance(default, list) and ok:
+        ok = all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    if not ok:
+        raise ConfigError(f"{path} must be a {type(default).__name__}, got {json.dumps(value)}")
 
 
 def _coerce(text: Any, current: Any, path: str) -> Any:
@@ -190,7 +209,10 @@ def apply_overrides(cfg: RunConfig, overrides: dict[str, Any]) -> RunConfig:
             raise ConfigError(f"unknown setting '{key}' (see `python -m seqgan_core train --help-settings`)")
         sec, _, name = paths[key].rpartition(".")
         target = getattr(out, sec) if sec else out
-        setattr(target, name, _coerce(value, getattr(target, name), paths[key]))
+        new = _coerce(value, getattr(target, name), paths[key])
+        if not isinstance(getattr(target, name), dict):
+            _check_type(paths[key], new, getattr(target, name))
+        setattr(target, name, new)
     return out
 
 

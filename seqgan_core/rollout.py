@@ -11,6 +11,7 @@ generator pass, then D), kept as the reference for tests and the benchmark.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -101,7 +102,7 @@ def rollout_q_loop(policy: Generator, disc: Discriminator, y: torch.Tensor, n_ro
 
 def _one_rollout(policy: Generator, y, given: int, temperature, draw) -> torch.Tensor:
     B, T = y.shape
-    h = torch.zeros(B, policy.hidden_dim, device=y.device)
+    h = torch.zeros(B, policy.hidden_dim, device=y.device, dtype=policy.out.weight.dtype)
     state = (h, torch.zeros_like(h))
     tok = torch.full((B,), policy.start_token, dtype=torch.long, device=y.device)
     out = y.clone()
@@ -123,8 +124,7 @@ class RolloutPolicy:
         self.generator, self.delay = generator, delay
         self.copy: Optional[Generator] = None
         if delay > 0:
-            import copy as _copy
-            self.copy = _copy.deepcopy(generator).requires_grad_(False)
+            self.copy = copy.deepcopy(generator).requires_grad_(False)
 
     @property
     def policy(self) -> Generator:

@@ -58,6 +58,10 @@ def test_bad_cli_input_gives_one_clear_line(tmp_path):
     _one_line_error(cli("eval", str(tmp_path / "missing")), "not a run directory")
     _one_line_error(cli("resume", str(tmp_path)), "not a run directory")
     _one_line_error(cli("sample", str(tmp_path / "missing"), "-n", "2"), "not a run directory")
+    _one_line_error(cli("train", "--preset", "tiny", "--set", "filter_sizes=3"), "filter_sizes must be a list")
+    (tmp_path / "bad.json").write_text('{"schedule": {"batch_size": "64"}}')
+    _one_line_error(cli("train", "--config", str(tmp_path / "bad.json")), "schedule.batch_size must be a int")
+    _one_line_error(cli("train", "--config", str(tmp_path)), "Is a directory")
     (tmp_path / "empty.txt").write_text("")
     _one_line_error(cli("data", "check", str(tmp_path / "empty.txt")), "empty")
     _one_line_error(cli("train", "--preset", "classroom", "--set", "data.name=brackets", "--set", "data.options={}"),

@@ -123,16 +123,10 @@ def test_resume_equals_uninterrupted(tmp_path, stop_at):
 def test_pause_step_and_live_schedule_change():
     cfg = preset("tiny")
     rec = Recorder()
-    # poll 6 is the first unit of the adversarial phase (3 MLE epochs + 2 D rounds before it)
+    # polls 2-3 happen while paused (the trainer polls repeatedly then), each taking the next plan entry
     plan = {1: [("pause", {})], 2: [("step", {})], 3: [("resume", {}), ("set", {"g_steps": 2, "rollout_num": 2})],
             4: [("set", {"d_steps": 0, "g_steps": 0})]}
-
-    class Steady(Script):
-        def poll(self):
-            # while paused the trainer polls repeatedly; advance the plan one entry per call
-            return super().poll()
-
-    tr = Trainer(cfg, rec, Steady(plan))
+    tr = Trainer(cfg, rec, Script(plan))
     assert tr.run() == "finished"
     assert "paused" in rec.states
     kinds = [e[1] for e in rec.events]
@@ -182,3 +176,19 @@ def test_measuring_costs_does_not_change_the_run():
     assert measured.eta_seconds(measured.estimates) > 0
     measured.run()
     assert all(torch.equal(a, b) for a, b in zip(plain.gen.parameters(), measured.gen.parameters()))
+
+
+def test_delayed_rollout_policy_starts_from_the_pretrained_generator():
+    """Algorithm 1, line 3: β ← θ after pre-training, whatever the delay."""
+    cfg = preset("tiny")
+    cfg.schedule.rollout_delay = 0.8
+    tr = Trainer(cfg, Recorder(), Script({6: [("stop", {})]}))   # stop at the first adversarial unit
+    assert tr.run() == "stopped" and tr.pos.phase == "adversarial"
+    assert tr.roll.policy is not tr.gen
+    assert all(torch.equal(a, b) for a, b in zip(tr.roll.policy.parameters(), tr.gen.parameters()))
+
+
+def test_batch_larger_than_the_data_is_refused():
+    from seqgan_core.config import ConfigError, apply_overrides
+    with pytest.raises(ConfigError, match="larger than the training set"):
+        Trainer(apply_overrides(preset("tiny"), {"batch_size": 10_000}))

@@ -10,23 +10,26 @@ from .diversity import distinct_n, unique_fraction
 
 BLEU_HYPS = 200        # generated sequences scored live against the references (BLEU, self-BLEU)
 BLEU_REFS = 2000       # references kept for live BLEU (the whole test set when smaller)
+DIVERSITY_SAMPLES = 1000  # generated sequences behind distinct-n, unique share and validity
 
 
 @torch.no_grad()
 def mean_nll(model: Generator, data: torch.Tensor, chunk: int = 1024) -> float:
     """Mean per-token NLL of data under model."""
-    model_was = model.training
+    was_training = model.training
     model.eval()
-    total = sum(model.nll(data[i:i + chunk]).sum().item() for i in range(0, len(data), chunk))
-    model.train(model_was)
+    try:
+        total = sum(model.nll(data[i:i + chunk]).sum().item() for i in range(0, len(data), chunk))
+    finally:
+        model.train(was_training)
     return total / len(data)
 
 
 class Evaluator:
     """Built once per run: the BLEU reference tables are precomputed here, not at every evaluation."""
 
-    def __init__(self, dataset: SequenceDataset, nll_samples: int, temperature: float = 1.0):
-        self.ds, self.n, self.temperature = dataset, nll_samples, temperature
+    def __init__(self, dataset: SequenceDataset, nll_samples: int):
+        self.ds, self.n = dataset, nll_samples
         self.bleu = None
         if "bleu" in dataset.metrics:
             refs = [self._ids(r) for r in dataset.test[:BLEU_REFS].tolist()]
@@ -40,11 +43,11 @@ class Evaluator:
 
     def __call__(self, gen: Generator) -> tuple[dict, torch.Tensor]:
         """Metrics of G now, and the samples they were computed on."""
-        samples = gen.sample(self.n, self.ds.seq_len, self.temperature)
+        samples = gen.sample(self.n, self.ds.seq_len)  # τ = 1: NLL-oracle judges the policy itself
         out = {"nll/test": mean_nll(gen, self.ds.test.to(samples.device))}
         if self.ds.oracle is not None:
             out["nll/oracle"] = mean_nll(self.ds.oracle, samples)
-        seqs = [self._ids(r) for r in samples[:max(BLEU_HYPS, 1000)].tolist()]
+        seqs = [self._ids(r) for r in samples[:DIVERSITY_SAMPLES].tolist()]
         out["div/distinct2"] = distinct_n(seqs, 2)
         out["div/unique"] = unique_fraction(seqs)
         if self.bleu is not None:

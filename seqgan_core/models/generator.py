@@ -38,10 +38,11 @@ def sample_categorical(logits: torch.Tensor, generator: Optional[torch.Generator
     block_cdf = w.sum(dim=2).cumsum(dim=1)                            # (R, nb)
     u = torch.rand(R, 1, device=logits.device, generator=generator, dtype=w.dtype)
     target = u * block_cdf[:, -1:]
-    b = torch.searchsorted(block_cdf, target).clamp_(max=nb - 1)      # (R, 1)
+    # right=True: the first index whose CDF exceeds the target, so zero-mass blocks/tokens are never hit
+    b = torch.searchsorted(block_cdf, target, right=True).clamp_(max=nb - 1)      # (R, 1)
     below = torch.where(b > 0, block_cdf.gather(1, (b - 1).clamp(min=0)), torch.zeros_like(target))
     inner = w.gather(1, b.unsqueeze(2).expand(R, 1, block)).squeeze(1).cumsum(dim=1)  # (R, block)
-    i = torch.searchsorted(inner, target - below).clamp_(max=block - 1)
+    i = torch.searchsorted(inner, target - below, right=True).clamp_(max=block - 1)
     return (b * block + i).squeeze(1).clamp_(max=V - 1)
 
 
@@ -118,7 +119,7 @@ class Generator(nn.Module):
         out = torch.empty(n, seq_len, dtype=torch.long, device=dev)
         for lo in range(0, n, chunk):
             m = min(chunk, n - lo)
-            h = torch.zeros(m, self.hidden_dim, device=dev)
+            h = torch.zeros(m, self.hidden_dim, device=dev, dtype=self.out.weight.dtype)
             state = (h, torch.zeros_like(h))
             tok = torch.full((m,), self.start_token, dtype=torch.long, device=dev)
             for t in range(seq_len):

@@ -67,13 +67,16 @@ class Trainer:
         self.ckpt_dir = Path(checkpoint_dir) if checkpoint_dir else None
         self.ds = dataset or data_mod.load(cfg.data.name, cfg.data.options, cfg.seed)
         check(cfg, self.ds.vocab_size, self.ds.seq_len)
+        if cfg.schedule.batch_size > len(self.ds.train):
+            raise ConfigError(f"batch_size ({cfg.schedule.batch_size}) is larger than the training set "
+                              f"({len(self.ds.train)} sequences): nothing would be trained")
         torch.manual_seed(cfg.seed)  # after loading: a loader may draw from the global RNG (or be cached)
         self.train_data = self.ds.train.to(self.device)
         if self.ds.oracle is not None:
             self.ds.oracle.to(self.device)
         self.schedule = copy.deepcopy(cfg.schedule)   # live values; 'set' requests change them
         self._build_models()
-        self.evaluate = Evaluator(self.ds, cfg.eval.nll_samples, cfg.generator.temperature)
+        self.evaluate = Evaluator(self.ds, cfg.eval.nll_samples)  # τ = 1: the policy being trained
         self.pos = Position()
         self.paused = self.stopping = self.step_once = False
         self.pending: dict = {}
@@ -187,6 +190,7 @@ class Trainer:
         if p.phase != left:
             self.sink.event(p.step, "phase", {"phase": p.phase})
             if p.phase == "adversarial":
+                self.roll = RolloutPolicy(self.gen, self.schedule.rollout_delay)  # β ← θ (Algorithm 1, line 3)
                 self._apply_pending()
             self.checkpoint(also=("mle_done.pt" if left == "mle" else None))
 
@@ -201,16 +205,14 @@ class Trainer:
             values.update(self._eval_g())
         self.sink.scalars(p.step, "mle", epoch, values)
         p.index += 1
-        if p.index % self.cfg.eval.eval_every_epochs == 0:
-            self._pending_checkpoint = True   # written after the step counter moves (see _unit)
+        self._pending_checkpoint = "nll/test" in values   # after each evaluation (written once counted)
 
     def _g_step(self):
         s, p = self.schedule, self.pos
         self.gen.eval()
-        y = self.gen.sample(s.batch_size, self.ds.seq_len, self.cfg.generator.temperature)   # (B, T)
+        y = self.gen.sample(s.batch_size, self.ds.seq_len)                            # (B, T)
         self.disc.eval()  # no dropout while scoring rewards
-        res = rollout_q(self.roll.policy, self.disc, y, s.rollout_num, self.cfg.generator.temperature,
-                        keep=(0,))
+        res = rollout_q(self.roll.policy, self.disc, y, s.rollout_num, keep=(0,))
         out = steps.pg_step(self.gen, self.pg_opt, y, res.q, s.reward_baseline, s.pg_loss_norm, s.grad_clip)
         self.sink.scalars(p.step, "adversarial", self._x(), {
             "g/reward_mean": res.q.mean().item(), "g/reward_last": res.q[:, -1].mean().item(),
@@ -219,7 +221,7 @@ class Trainer:
 
     def _d_round(self, epochs: int, phase: str):
         s, p = self.schedule, self.pos
-        fake = self.gen.sample(s.num_negatives, self.ds.seq_len, self.cfg.generator.temperature)
+        fake = self.gen.sample(s.num_negatives, self.ds.seq_len)
         real = steps.real_subset(self.train_data, s.num_negatives)
         out = steps.d_train(self.disc, self.d_opt, real, fake, epochs, s.batch_size)
         values = {"d/loss": out["loss"], "d/train_acc": out["train_acc"]}
@@ -255,7 +257,7 @@ class Trainer:
     def _probe_d(self) -> dict:
         n = min(D_PROBE, len(self.ds.test))
         real = self.ds.test[:n].to(self.device)
-        fake = self.gen.sample(n, self.ds.seq_len, self.cfg.generator.temperature)
+        fake = self.gen.sample(n, self.ds.seq_len)
         sr, sf = self.disc.score(real), self.disc.score(fake)
         self.sink.snapshot(self.pos.step, "d_scores", {
             "real": [round(v, 4) for v in sr.tolist()], "fake": [round(v, 4) for v in sf.tolist()]})
@@ -447,8 +449,8 @@ def init_from_problem(cfg: RunConfig) -> Optional[str]:
     if other.data != cfg.data:
         return (f"init_from {cfg.init_from} was trained on data set '{other.data.name}' with options "
                 f"{other.data.options}; clear init_from to pre-train on this data set from scratch")
-    if other.generator != cfg.generator:
-        return f"init_from {cfg.init_from} has another generator shape; clear init_from to pre-train from scratch"
+    if (other.generator.emb_dim, other.generator.hidden_dim) != (cfg.generator.emb_dim, cfg.generator.hidden_dim):
+        return f"init_from {cfg.init_from} has another generator size; clear init_from to pre-train from scratch"
     return None
 
 
