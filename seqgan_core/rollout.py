@@ -6,8 +6,9 @@ policy G_β; for t = T, Q = D(Y_1:T). Returns Q of shape (B, T).
 `rollout_q` is the fast version: the prefixes' LSTM states come from one teacher-forced pass (no
 prefix is recomputed), every (prefix, copy) pair becomes a row, and rows are processed in chunks sized
 for the cache. Rows are ordered by prefix length, so at position p the rows still drawing are a
-contiguous head of the chunk. `rollout_q_loop` is the authors' structure (for n, for t: a full
-generator pass, then D), kept as the reference for tests and the benchmark.
+contiguous head of the chunk. D then scores all completions in one pass. `rollout_q_loop` is the
+authors' structure (for n, for t: a full generator pass, then D), kept as the reference for tests and
+the benchmark.
 """
 from __future__ import annotations
 
@@ -35,29 +36,31 @@ def _multinomial(logits: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def rollout_q(policy: Generator, disc: Discriminator, y: torch.Tensor, n_rollouts: int,
-              temperature: float = 1.0, sampler: Optional[Sampler] = None, chunk_rows: int = 1024,
+              temperature: float = 1.0, sampler: Optional[Sampler] = None, chunk_rows: int = 512,
               keep: Sequence[int] = ()) -> RolloutResult:
     """Q for every token of y (B, T) with N = n_rollouts completions per prefix; see the module doc.
 
     chunk_rows bounds the rows drawn at once (the logits buffer is chunk_rows × V); keep lists sample
-    indices whose completions are returned for inspection."""
+    indices whose completions are returned for inspection. All completions are drawn first and D scores
+    them afterwards in one pass: interleaving the two evicts D's weights from the cache at every chunk."""
     draw = sampler or sample_categorical
     B, T = y.shape
     N = n_rollouts
     hs, cs = policy.prefix_states(y)                      # (B, T, H): state before drawing y[:, t]
-    q_sum = torch.zeros(B, T - 1, device=y.device)
     M = max(1, chunk_rows // max(1, T - 1))               # (copy, sample) pairs per chunk
     pair_b = torch.arange(N * B, device=y.device) % B     # pair j = copy j // B of sample j % B
+    chunks = [pair_b[j0:j0 + M] for j0 in range(0, N * B, M)]
+    seqs = [_complete(policy, y, hs, cs, bidx, temperature, draw) for bidx in chunks]  # each ((T-1)·m, T)
+    scores = disc.score(torch.cat(seqs)).split([len(s) for s in seqs])
+    q_sum = torch.zeros(B, T - 1, device=y.device)
     kept_rows = {b: [] for b in keep}
-    for j0 in range(0, N * B, M):
-        bidx = pair_b[j0:j0 + M]
-        seqs = _complete(policy, y, hs, cs, bidx, temperature, draw)  # ((T-1)·m, T)
-        scores = disc.score(seqs).view(T - 1, -1)                    # (T-1, m): [prefix len - 1, pair]
-        q_sum.index_add_(0, bidx, scores.T)
+    for bidx, seq, sc in zip(chunks, seqs, scores):
+        sc = sc.view(T - 1, -1)                           # (T-1, m): [prefix length - 1, pair]
+        q_sum.index_add_(0, bidx, sc.T)
         for b in keep:
             sel = (bidx == b).nonzero().squeeze(1)
             if len(sel):
-                kept_rows[b].append((seqs.view(T - 1, -1, T)[:, sel], scores[:, sel]))
+                kept_rows[b].append((seq.view(T - 1, -1, T)[:, sel], sc[:, sel]))
     q = torch.empty(B, T, device=y.device)
     q[:, :T - 1] = q_sum / N
     q[:, T - 1] = disc.score(y)

@@ -61,7 +61,7 @@ class Discriminator(nn.Module):
         return F.cross_entropy(logits, labels) + self.l2_reg * l2, logits
 
     @torch.no_grad()
-    def score(self, x: torch.Tensor, chunk: int = 256) -> torch.Tensor:
+    def score(self, x: torch.Tensor, chunk: int = 512) -> torch.Tensor:
         """P(real) for each row, dropout off (eval mode), in chunks; shape (B,)."""
         was_training = self.training
         self.eval()
