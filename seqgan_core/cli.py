@@ -104,7 +104,8 @@ def cmd_resume(args) -> int:
         raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json)")
     from .runs.jobs import is_alive
     from .runs.store import RunDB
-    if is_alive(RunDB(run_dir).state()):
+    state = RunDB(run_dir).state()
+    if state.get("status") in ("running", "paused") and is_alive(state):
         raise ValueError(f"{run_dir} is being trained by another process right now")
     return _train_foreground(run_dir)
 
