@@ -1,0 +1,173 @@
+"""Background runs: each one a worker process (`python -m seqgan_core worker DIR`), never a UI thread.
+
+Workers start in their own session, so a restart of the web server does not take them down. A
+concurrency limit per device (default one run per GPU, one on the CPU) keeps the rest queued; whoever
+looks next (the UI's refresh, a worker that finishes) starts them. Liveness comes from the OS: a run
+marked running whose process is gone is shown as interrupted, and can be resumed from its checkpoint.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+import time
+import traceback
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Optional
+
+from ..config import RunConfig
+from ..device import slot_of
+from .store import LIVE_STATUSES, RunDB, StoreSink, create_run, default_root, list_runs, read_config
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def max_per_slot() -> int:
+    return int(os.environ.get("SEQGAN_MAX_PER_DEVICE", "1"))
+
+
+@contextmanager
+def _scheduler_lock(root: Path):
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".scheduler.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _process_start_time(pid: int) -> Optional[str]:
+    """The kernel's start time of a live pid (field 22 of /proc/pid/stat), guarding against reused pids;
+    None when the process is gone or a zombie (a worker we spawned that has exited is reaped here)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass  # not our child: its parent or init reaps it
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+def is_alive(state: dict) -> bool:
+    pid = state.get("pid")
+    if not pid:
+        return False
+    started = _process_start_time(pid)
+    if started is None:
+        return False
+    return state.get("pid_start") in (None, started)
+
+
+class JobManager:
+    def __init__(self, root: Optional[str | Path] = None):
+        self.root = Path(root or default_root())
+
+    def submit(self, cfg: RunConfig) -> Path:
+        """Queue a run and start it if its device has a free slot."""
+        run_dir = create_run(cfg, self.root)
+        self.schedule()
+        return run_dir
+
+    def runs(self) -> list[dict]:
+        """All runs, after marking dead workers as interrupted (so every viewer sees the truth)."""
+        runs = list_runs(self.root)
+        for r in runs:
+            if r["state"].get("starting") and r["status"] == "queued" and not is_alive(r["state"]):
+                RunDB(r["dir"]).set_state(status="failed", starting=False,
+                                          error=f"the worker did not start; see {r['dir'] / 'worker.log'}")
+                r["status"] = "failed"
+            if r["status"] in LIVE_STATUSES and not is_alive(r["state"]):
+                RunDB(r["dir"]).set_state(status="interrupted",
+                                          error="the worker process ended unexpectedly; resume continues "
+                                                "from the last checkpoint")
+                r["status"] = "interrupted"
+        return runs
+
+    def schedule(self) -> list[Path]:
+        """Start queued runs (oldest first) while their device has a free slot."""
+        started = []
+        with _scheduler_lock(self.root):
+            runs = self.runs()
+            busy: dict[str, int] = {}
+            for r in runs:
+                if r["status"] in LIVE_STATUSES or (r["status"] == "queued" and r["state"].get("starting")):
+                    busy[r["state"].get("slot", "cpu")] = busy.get(r["state"].get("slot", "cpu"), 0) + 1
+            for r in sorted((r for r in runs if r["status"] == "queued" and not r["state"].get("starting")),
+                            key=lambda r: r["state"].get("created", 0)):
+                try:
+                    slot = slot_of(r["config"].get("device", "auto"))
+                except ValueError as e:
+                    RunDB(r["dir"]).set_state(status="failed", error=str(e))
+                    continue
+                if busy.get(slot, 0) >= max_per_slot():
+                    continue
+                busy[slot] = busy.get(slot, 0) + 1
+                self._spawn(r["dir"], slot)
+                started.append(r["dir"])
+        return started
+
+    def _spawn(self, run_dir: Path, slot: str):
+        db = RunDB(run_dir)
+        with open(run_dir / "worker.log", "ab") as log:   # the child keeps its own copy of the descriptor
+            proc = subprocess.Popen([sys.executable, "-m", "seqgan_core", "worker", str(run_dir)],
+                                    cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
+        db.set_state(pid=proc.pid, pid_start=_process_start_time(proc.pid), slot=slot, starting=True)
+
+    # --- control requests from the UI ----------------------------------------------------------------
+    def control(self, run_dir: Path, command: str, payload: Optional[dict] = None):
+        RunDB(run_dir).request(command, payload)
+
+    def resume(self, run_dir: Path):
+        """Queue a stopped / interrupted / failed run again; its worker continues from latest.pt."""
+        db = RunDB(run_dir)
+        with _scheduler_lock(self.root):   # a double click must not queue (and start) it twice
+            st = db.state()
+            if st.get("status") == "queued" or (st.get("status") in LIVE_STATUSES and is_alive(st)):
+                return
+            db.set_state(status="queued", error=None, created=time.time(), starting=False)
+        self.schedule()
+
+    def delete(self, run_dir: Path):
+        import shutil
+        st = RunDB(run_dir).state()
+        if st.get("status") in LIVE_STATUSES and is_alive(st):
+            raise RuntimeError("stop the run before deleting it")
+        shutil.rmtree(run_dir)
+
+
+def run_worker(run_dir: str | Path) -> int:
+    """The body of a worker process: train the run in run_dir, resuming from its checkpoint if any."""
+    from ..train import Trainer
+    run_dir = Path(run_dir)
+    db = RunDB(run_dir)
+    sink = StoreSink(db)
+    db.set_state(status="running", pid=os.getpid(), pid_start=_process_start_time(os.getpid()),
+                 starting=False, started=time.time(), error=None)
+    try:
+        latest = run_dir / "checkpoints" / "latest.pt"
+        if latest.exists():
+            trainer = Trainer.resume(latest, sink, sink, checkpoint_dir=latest.parent)
+            db.truncate_after(trainer.pos.step)
+            db.put_event(trainer.pos.step, "resumed", {"step": trainer.pos.step})
+        else:
+            trainer = Trainer(read_config(run_dir), sink, sink, checkpoint_dir=run_dir / "checkpoints")
+        trainer.measure_costs()
+        outcome = trainer.run()
+        db.set_state(status=outcome, ended=time.time())
+        return 0
+    except Exception as e:  # the run fails with its error shown; the traceback goes to worker.log
+        traceback.print_exc()
+        db.set_state(status="failed", error=f"{type(e).__name__}: {e}", ended=time.time())
+        return 1
+    finally:
+        try:
+            JobManager(run_dir.parent).schedule()   # hand the slot to the next queued run
+        except Exception:
+            traceback.print_exc()
