@@ -208,3 +208,19 @@ def q_by_position(recorded: list[float] | None, rerolled: list[float], se: list[
     if len(t) <= 40:
         layout["xaxis"].update(tickmode="linear", dtick=1)
     return go.Figure({"data": traces, "layout": layout})
+
+
+def piano_roll(notes: list[tuple[int, int, int]], steps: int, name_of, uirevision: str) -> go.Figure:
+    """A melody as bars: one per note, x = time step, y = piano key (named, e.g. A4)."""
+    fig = go.Figure()
+    if notes:
+        fig.add_bar(x=[length for _, length, _ in notes], base=[start for start, _, _ in notes],
+                    y=[midi for _, _, midi in notes], orientation="h", width=0.8, marker_color="#2a6fb0",
+                    text=[name_of(m) for _, _, m in notes], textposition="inside", insidetextanchor="start",
+                    hovertemplate="step %{base}, %{x} step(s): %{text}<extra></extra>")
+        keys = sorted({m for _, _, m in notes})
+        fig.update_yaxes(tickvals=keys, ticktext=[name_of(m) for m in keys], range=[keys[0] - 1.5, keys[-1] + 1.5])
+    fig.update_layout(_layout("Piano roll", uirevision, "time step (eighth notes)", "key", height=260,
+                              legend=False))
+    fig.update_xaxes(range=[-0.5, steps + 0.5], dtick=4)
+    return fig

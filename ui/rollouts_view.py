@@ -150,6 +150,10 @@ def _next_seed() -> None:
 def listen(snap: dict, b: int, cfg: dict) -> None:
     """A melody data set's sample can be heard."""
     if cfg["data"]["name"] == "folk_music":
-        wav = datasets.listen(snap["ids"][b])
+        from seqgan_core.data import music
+        ids = snap["ids"][b]
+        st.plotly_chart(charts.piano_roll(music.notes(ids), len(ids), music.midi_name, "pianoroll"),
+                        key="rollouts.pianoroll")
+        wav = datasets.listen(ids)
         if wav:
             st.audio(wav, format="audio/wav")
