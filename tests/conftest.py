@@ -1,4 +1,3 @@
-import os
 from pathlib import Path
 
 import pytest
@@ -20,12 +19,3 @@ def shared_file(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not present (development data; CI and dev machines have it)")
     return path
-
-
-def pytest_collection_modifyitems(config, items):
-    if os.environ.get("SEQGAN_SLOW") == "1":
-        return
-    skip = pytest.mark.skip(reason="slow science check: set SEQGAN_SLOW=1")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
