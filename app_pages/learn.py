@@ -8,12 +8,8 @@ st.title("Learn")
 st.caption("SeqGAN trains a text generator as a reinforcement-learning policy whose reward is a "
            "discriminator's opinion. Below, each step of the algorithm with this run's own numbers.")
 runs = state.all_runs()
-run = state.run_picker(runs)
-if run is None:
-    st.info("No runs yet. The formulas below fill in with real numbers once a run exists: start one on Setup "
-            "(the tiny preset takes seconds).")
-    st.page_link("app_pages/setup.py", label="Go to Setup", icon=":material/tune:")
-    st.stop()
+run = state.require_run(runs, "No runs yet. The formulas below fill in with real numbers once a run exists: "
+                              "start one on Setup (the tiny preset takes seconds).")
 
 cfg, run_state = run["config"], run["state"]
 metrics = series.run_series(run["dir"], run_state)

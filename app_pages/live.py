@@ -7,11 +7,7 @@ REFRESH_S = 1.0
 
 st.title("Live")
 runs = state.all_runs()
-run = state.run_picker(runs)
-if run is None:
-    st.info("No runs yet. Choose a data set and a schedule on the Setup page and press Start.")
-    st.page_link("app_pages/setup.py", label="Go to Setup", icon=":material/tune:")
-    st.stop()
+run = state.require_run(runs, "No runs yet. Choose a data set and a schedule on the Setup page and press Start.")
 
 status, run_state = state.fresh_status(run["dir"])
 with st.sidebar:

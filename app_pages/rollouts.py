@@ -7,11 +7,8 @@ st.title("Roll-outs")
 st.caption("To reward token y_t, SeqGAN lets the roll-out policy finish the sequence N times from y_1 … y_t "
            "and asks D how real each finished sequence looks. Q is the average of those N scores.")
 runs = state.all_runs()
-run = state.run_picker(runs)
-if run is None:
-    st.info("No runs yet. Start one on the Setup page; roll-outs appear with its first adversarial g-step.")
-    st.page_link("app_pages/setup.py", label="Go to Setup", icon=":material/tune:")
-    st.stop()
+run = state.require_run(runs, "No runs yet. Start one on the Setup page; roll-outs appear with its first "
+                              "adversarial g-step.")
 
 snap = V.pick_snapshot(run["dir"])
 if snap is None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -111,24 +110,12 @@ def cmd_resume(args) -> int:
 
 
 def _train_foreground(run_dir: Path, fresh: RunConfig | None = None, dataset=None) -> int:
-    from .runs.store import RunDB, StoreSink, read_config
-    from .train import Trainer
+    from .runs.jobs import open_trainer
+    from .runs.store import RunDB, StoreSink
     db = RunDB(run_dir)
     bar = ProgressBar()
-    sink = StoreSink(db, on_progress=bar.update)
-    latest = run_dir / "checkpoints" / "latest.pt"
-    from .runs.jobs import _process_start_time
-    db.set_state(status="running", pid=os.getpid(), pid_start=_process_start_time(os.getpid()),
-                 started=time.time(), error=None)
     try:
-        if fresh is None and latest.exists():
-            trainer = Trainer.resume(latest, sink, sink, checkpoint_dir=latest.parent)
-            db.truncate_after(trainer.pos.step)
-        else:
-            trainer = Trainer(fresh or read_config(run_dir), sink, sink, dataset=dataset,
-                              checkpoint_dir=latest.parent)
-        trainer.measure_costs()
-        outcome = trainer.run()
+        outcome = open_trainer(run_dir, StoreSink(db, on_progress=bar.update), fresh, dataset).run()
     except KeyboardInterrupt:
         db.set_state(status="interrupted", error="interrupted from the keyboard")
         raise
@@ -137,16 +124,10 @@ def _train_foreground(run_dir: Path, fresh: RunConfig | None = None, dataset=Non
         raise
     bar.close()
     db.set_state(status=outcome, ended=time.time())
-    final = {k: round(v[-1], 4) for k, v in _last_values(db).items()}
-    print(f"{outcome}: {run_dir}  {json.dumps(final)}", file=sys.stderr)
+    final = {k: round(v, 4) for k, v in db.latest_values().items()
+             if k in ("nll/oracle", "nll/test", "div/distinct2")}
+    print(f"{outcome}: {run_dir}  {json.dumps(final, sort_keys=True)}", file=sys.stderr)
     return 0
-
-
-def _last_values(db) -> dict:
-    out: dict = {}
-    for _, name, _, _, value, _ in db.metrics_since(-1, ("nll/oracle", "nll/test", "div/distinct2")):
-        out.setdefault(name, []).append(value)
-    return out
 
 
 def cmd_eval(args) -> int:

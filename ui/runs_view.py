@@ -19,17 +19,10 @@ RESUMABLE = ("stopped", "interrupted", "failed")
 
 
 def latest_values(run_dir: Path) -> dict:
-    """The last recorded value of every metric of a run, in one query (a read-only helper the run store
-    does not offer yet)."""
-    db = RunDB(run_dir)
-    if not db.path.exists():
-        return {}
-    query = ("SELECT m.name, m.value FROM metrics m JOIN (SELECT name, MAX(step) AS s FROM metrics GROUP BY name)"
-             " l ON m.name = l.name AND m.step = l.s")
+    """The last value of every metric; {} for a run being created or deleted right now."""
     try:
-        with db.connect() as con:
-            return dict(con.execute(query).fetchall())
-    except sqlite3.Error:
+        return RunDB(run_dir).latest_values()
+    except (sqlite3.Error, FileNotFoundError):
         return {}
 
 

@@ -97,6 +97,16 @@ def run_picker(runs: list[dict]) -> dict | None:
     return by_id[current]
 
 
+def require_run(runs: list[dict], empty: str) -> dict:
+    """The run picked in the sidebar; with no run at all, say `empty`, link to Setup and stop the page."""
+    run = run_picker(runs)
+    if run is None:
+        st.info(empty)
+        st.page_link("app_pages/setup.py", label="Go to Setup", icon=":material/tune:")
+        st.stop()
+    return run
+
+
 def fresh_status(run_dir: Path) -> tuple[str, dict]:
     """The run's status and state read now; a live status whose worker has died is corrected by the
     manager (it marks the run interrupted), a queued run is given its chance to start."""

@@ -142,24 +142,32 @@ class JobManager:
         shutil.rmtree(run_dir)
 
 
-def run_worker(run_dir: str | Path) -> int:
-    """The body of a worker process: train the run in run_dir, resuming from its checkpoint if any."""
+def open_trainer(run_dir: Path, sink: StoreSink, fresh: Optional[RunConfig] = None, dataset=None):
+    """Mark the run as trained by this process and return its Trainer: resumed from latest.pt when there
+    is one (forgetting what was recorded after it), else new from `fresh` or config.json. Costs are
+    measured so the ETA is known from the start."""
     from ..train import Trainer
-    run_dir = Path(run_dir)
-    db = RunDB(run_dir)
-    sink = StoreSink(db)
+    db = sink.db
     db.set_state(status="running", pid=os.getpid(), pid_start=_process_start_time(os.getpid()),
                  starting=False, started=time.time(), error=None)
+    latest = run_dir / "checkpoints" / "latest.pt"
+    if fresh is None and latest.exists():
+        trainer = Trainer.resume(latest, sink, sink, checkpoint_dir=latest.parent)
+        db.truncate_after(trainer.pos.step)
+        db.put_event(trainer.pos.step, "resumed", {"step": trainer.pos.step})
+    else:
+        trainer = Trainer(fresh or read_config(run_dir), sink, sink, dataset=dataset,
+                          checkpoint_dir=latest.parent)
+    trainer.measure_costs()
+    return trainer
+
+
+def run_worker(run_dir: str | Path) -> int:
+    """The body of a worker process: train the run in run_dir, resuming from its checkpoint if any."""
+    run_dir = Path(run_dir)
+    db = RunDB(run_dir)
     try:
-        latest = run_dir / "checkpoints" / "latest.pt"
-        if latest.exists():
-            trainer = Trainer.resume(latest, sink, sink, checkpoint_dir=latest.parent)
-            db.truncate_after(trainer.pos.step)
-            db.put_event(trainer.pos.step, "resumed", {"step": trainer.pos.step})
-        else:
-            trainer = Trainer(read_config(run_dir), sink, sink, checkpoint_dir=run_dir / "checkpoints")
-        trainer.measure_costs()
-        outcome = trainer.run()
+        outcome = open_trainer(run_dir, StoreSink(db)).run()
         db.set_state(status=outcome, ended=time.time())
         return 0
     except Exception as e:  # the run fails with its error shown; the traceback goes to worker.log

@@ -166,6 +166,15 @@ class RunDB:
             rows = con.execute(q + " ORDER BY id", args).fetchall()
         return [{"step": s, "kind": k, "t": t, **json.loads(p)} for s, k, p, t in rows]
 
+    def latest_values(self) -> dict:
+        """The last recorded value of every metric, in one query."""
+        if not self.path.exists():
+            return {}
+        with self.connect() as con:
+            return dict(con.execute(
+                "SELECT m.name, m.value FROM metrics m JOIN (SELECT name, MAX(step) AS s FROM metrics "
+                "GROUP BY name) l ON m.name = l.name AND m.step = l.s").fetchall())
+
     def last_step(self) -> int:
         with self.connect() as con:
             row = con.execute("SELECT MAX(step) FROM metrics").fetchone()

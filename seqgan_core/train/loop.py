@@ -28,6 +28,7 @@ from ..rollout import RolloutPolicy, rollout_q
 from . import steps
 
 CHECKPOINT_FORMAT = 1
+PHASES = ("mle", "d_pretrain", "adversarial", "done")
 D_PROBE = 256          # real and generated sequences D scores after each D phase (histograms, accuracy)
 
 
@@ -114,12 +115,12 @@ class Trainer:
 
     def _init_from(self, path: str):
         """Start from a pretrained checkpoint (e.g. the classroom's MLE generator); the run keeps its seed."""
-        problem = init_from_problem(self.cfg)
-        if problem:
-            raise ConfigError(problem)
         path = resolve_asset(path)
         ck = load_checkpoint(path)
         other = RunConfig.from_dict(json.loads(ck["config"]))
+        problem = _incompatibility(self.cfg, other)
+        if problem:
+            raise ConfigError(problem)
         self.gen.load_state_dict(ck["gen"])
         self.roll = RolloutPolicy(self.gen, self.schedule.rollout_delay)
         # the curve axis continues after the epochs the starting point was trained for
@@ -179,14 +180,18 @@ class Trainer:
             self.checkpoint()
         return kind
 
+    def _phase_lengths(self) -> dict:
+        """Units in each phase under the live schedule."""
+        s = self.schedule
+        return {"mle": s.pretrain_g_epochs, "d_pretrain": s.pretrain_d_rounds, "adversarial": s.adv_rounds,
+                "done": 0}
+
     def _skip_empty_phases(self):
         """Move on from finished phases (checkpointing at each phase end)."""
-        s, p = self.schedule, self.pos
-        limits = {"mle": s.pretrain_g_epochs, "d_pretrain": s.pretrain_d_rounds, "adversarial": s.adv_rounds}
-        order = ["mle", "d_pretrain", "adversarial", "done"]
+        p, lengths = self.pos, self._phase_lengths()
         left = p.phase
-        while p.phase != "done" and p.index >= limits[p.phase]:
-            p.phase, p.index, p.g_done, p.d_done = order[order.index(p.phase) + 1], 0, 0, 0
+        while p.phase != "done" and p.index >= lengths[p.phase]:
+            p.phase, p.index, p.g_done, p.d_done = PHASES[PHASES.index(p.phase) + 1], 0, 0, 0
         if p.phase != left:
             self.sink.event(p.step, "phase", {"phase": p.phase})
             if p.phase == "adversarial":
@@ -333,8 +338,7 @@ class Trainer:
     def remaining_units(self) -> dict:
         s, p = self.schedule, self.pos
         rem = {"mle": 0, "d_pretrain": 0, "g_step": 0, "d_step": 0}
-        order = ["mle", "d_pretrain", "adversarial", "done"]
-        i = order.index(p.phase)
+        i = PHASES.index(p.phase)
         if i <= 0:
             rem["mle"] = s.pretrain_g_epochs - p.index
         if i <= 1:
@@ -362,12 +366,10 @@ class Trainer:
 
     def _report(self):
         p, s = self.pos, self.schedule
-        totals = {"mle": s.pretrain_g_epochs, "d_pretrain": s.pretrain_d_rounds, "adversarial": s.adv_rounds,
-                  "done": 0}
         eta = self.eta_seconds(self.estimates)
         elapsed = time.time() - self.started
         self.sink.progress({
-            "phase": p.phase, "index": p.index, "phase_total": totals[p.phase], "g_done": p.g_done,
+            "phase": p.phase, "index": p.index, "phase_total": self._phase_lengths()[p.phase], "g_done": p.g_done,
             "d_done": p.d_done, "step": p.step, "paused": self.paused,
             "schedule": {k: getattr(s, k) for k in LIVE_FIELDS}, "pending": dict(self.pending),
             "elapsed_s": elapsed, "eta_s": eta,
@@ -441,11 +443,15 @@ def init_from_problem(cfg: RunConfig) -> Optional[str]:
     """Why cfg.init_from cannot start this run (no such file, other data or generator settings), or None."""
     if not cfg.init_from:
         return None
-    path = resolve_asset(cfg.init_from)
     try:
-        other = RunConfig.from_dict(json.loads(load_checkpoint(path)["config"]))
+        other = RunConfig.from_dict(json.loads(load_checkpoint(resolve_asset(cfg.init_from))["config"]))
     except (FileNotFoundError, ValueError) as e:
         return f"init_from: {e}"
+    return _incompatibility(cfg, other)
+
+
+def _incompatibility(cfg: RunConfig, other: RunConfig) -> Optional[str]:
+    """Why a checkpoint trained under `other` cannot start cfg's run, or None."""
     if other.data != cfg.data:
         return (f"init_from {cfg.init_from} was trained on data set '{other.data.name}' with options "
                 f"{other.data.options}; clear init_from to pre-train on this data set from scratch")
