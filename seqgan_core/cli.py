@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("resume", help="continue a run from its latest checkpoint, in the foreground")
     r.add_argument("dir")
+    br = sub.add_parser("branch", help="a new run continuing another's checkpoint with settings changed "
+                                       "(a control: e.g. --set reward=constant)")
+    br.add_argument("dir", help="the source run")
+    br.add_argument("--at", default="adversarial_start", choices=("adversarial_start", "mle_done", "latest"))
+    br.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", required=True)
+    br.add_argument("--out", help="run directory (default: a new one beside the source)")
     e = sub.add_parser("eval", help="evaluate a run's latest checkpoint")
     e.add_argument("dir")
     e.add_argument("--json", action="store_true")
@@ -43,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true")
     b.add_argument("--quick", action="store_true", help="smaller sizes (seconds), for a smoke test")
     b.add_argument("--device", default="auto")
+    b.add_argument("--modes", default="", help="GPU step modes to measure, e.g. eager,graph,compile (default all)")
+    b.add_argument("--no-presets", action="store_true", help="skip the per-preset round times")
     sub.add_parser("presets", help="list the presets")
     w = sub.add_parser("worker", help=argparse.SUPPRESS)
     w.add_argument("dir")
@@ -109,6 +117,13 @@ def cmd_resume(args) -> int:
     return _train_foreground(run_dir)
 
 
+def cmd_branch(args) -> int:
+    from .runs.branch import branch_run
+    run_dir = branch_run(args.dir, parse_set_args(args.set), args.at, Path(args.out) if args.out else None)
+    print(f"run directory: {run_dir}", file=sys.stderr)
+    return _train_foreground(run_dir)
+
+
 def _train_foreground(run_dir: Path, fresh: RunConfig | None = None, dataset=None) -> int:
     from .runs.jobs import open_trainer
     from .runs.store import RunDB, StoreSink
@@ -152,7 +167,8 @@ def cmd_sample(args) -> int:
 
 def cmd_bench(args) -> int:
     from .bench import run_bench
-    res = run_bench(quick=args.quick, device=args.device, log=lambda m: print(m, file=sys.stderr))
+    res = run_bench(quick=args.quick, device=args.device, log=lambda m: print(m, file=sys.stderr),
+                    modes=tuple(m for m in args.modes.split(",") if m), presets=not args.no_presets)
     print(json.dumps(res, indent=None if args.json else 2))
     return 0
 
@@ -183,7 +199,7 @@ def cmd_data(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "resume": cmd_resume, "eval": cmd_eval, "sample": cmd_sample,
+COMMANDS = {"train": cmd_train, "resume": cmd_resume, "branch": cmd_branch, "eval": cmd_eval, "sample": cmd_sample,
             "bench": cmd_bench, "presets": cmd_presets, "worker": cmd_worker, "data": cmd_data}
 
 

@@ -49,6 +49,9 @@ class DiscriminatorConfig:
     dropout: float = _f(0.25, "Drop probability before the output layer while training D "
                               "(authors: keep-prob 0.75). Off when D scores rewards.")
     l2_reg: float = _f(0.2, "L2 weight on the output layer only (authors: 0.2).")
+    precision: str = _f("fp32", "fp32, or bf16: D trains and scores under bfloat16 autocast (faster on a GPU; "
+                                "rewards agree with fp32 within 0.01, see tests/test_accel.py).",
+                        choices=("fp32", "bf16"))
 
 
 @dataclass
@@ -76,6 +79,11 @@ class ScheduleConfig:
     pg_loss_norm: str = _f("sum", "PG loss −Σ log G(y_t)·Q summed over batch and time (authors), or its mean.",
                            choices=("sum", "mean"))
     num_negatives: int = _f(10000, "Generated sequences per D round (balanced with as many real ones).")
+    reward: str = _f("discriminator", "The reward of the policy gradient: discriminator (SeqGAN: Monte-Carlo Q "
+                                      "from D), constant (0.5 for every token: PG without D, the sharpening "
+                                      "control) or shuffled (D's Q permuted across the batch at each position: "
+                                      "the same rewards, no credit).",
+                     choices=("discriminator", "constant", "shuffled"))
     fresh_pg_optimizer: bool = _f(True, "Give policy gradient its own Adam (authors) instead of reusing the "
                                         "MLE optimiser's state, which derails PG.")
 
@@ -94,7 +102,15 @@ class EvalConfig:
 class RunConfig:
     name: str = _f("", "A label for the run (free text).")
     seed: int = _f(0, "Seed of every random choice of the run (oracle data aside: see data options).")
-    device: str = _f("auto", "auto, cpu, cuda or cuda:i. Chosen once when the run starts.")
+    device: str = _f("auto", "auto, cpu, cuda or cuda:i. Chosen once when the run starts (auto: a free GPU "
+                             "if there is one, else the CPU).")
+    threads: int = _f(0, "CPU threads of the run's worker; 0 = auto: the cores divided among the CPU runs "
+                         "active when it starts.")
+    capture: str = _f("auto", "On a GPU, record the MLE and D training steps as CUDA graphs (auto/graph), "
+                              "use torch.compile (compile), or run eagerly (off). The arithmetic is the same.",
+                      choices=("auto", "graph", "compile", "off"))
+    deterministic: bool = _f(False, "Make CUDA runs bit-reproducible (deterministic kernels; slower). CPU runs "
+                                    "are reproducible either way.")
     init_from: str = _f("", "Optional checkpoint to start from (e.g. a shipped MLE-pretrained generator); "
                             "its phases already done are skipped.")
     data: DataConfig = field(default_factory=DataConfig)
@@ -265,6 +281,11 @@ def validate(cfg: RunConfig, vocab_size: int | None = None, seq_len: int | None 
     need(s.reward_baseline in ("none", "batch_mean", "position_mean"),
          "reward_baseline must be none, batch_mean or position_mean")
     need(s.pg_loss_norm in ("sum", "mean"), "pg_loss_norm must be sum or mean")
+    need(s.reward in ("discriminator", "constant", "shuffled"),
+         "reward must be discriminator, constant or shuffled")
+    need(d.precision in ("fp32", "bf16"), "discriminator precision must be fp32 or bf16")
+    need(cfg.capture in ("auto", "graph", "compile", "off"), "capture must be auto, graph, compile or off")
+    need(cfg.threads >= 0, "threads must be ≥ 0 (0 = auto)")
     need(g.emb_dim >= 1 and g.hidden_dim >= 1, "generator sizes must be ≥ 1")
     need(g.init_std > 0, "generator init_std must be > 0")
     need(g.temperature > 0, "temperature must be > 0")

@@ -9,6 +9,7 @@ import time
 
 import torch
 
+from . import accel
 from .config import RunConfig, check
 from .device import resolve_device
 from .models import Discriminator, Generator
@@ -16,11 +17,15 @@ from .rollout import rollout_q
 from .train import steps
 
 
-def _timed(fn, repeats: int = 2) -> float:
-    fn()  # warm-up: allocator, kernels
+def _timed(fn, dev: torch.device, repeats: int = 2) -> float:
+    """Seconds per call; a GPU is synchronised around the timed calls (kernels run asynchronously)."""
+    fn()  # warm-up: allocator, kernels, graph capture
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda *a: None)
+    sync(dev)
     t0 = time.perf_counter()
     for _ in range(repeats):
         fn()
+    sync(dev)
     return (time.perf_counter() - t0) / repeats
 
 
@@ -37,26 +42,20 @@ def estimate(cfg: RunConfig, vocab_size: int | None = None, seq_len: int | None 
     s, g, d = cfg.schedule, cfg.generator, cfg.discriminator
     gen = Generator(V, g.emb_dim, g.hidden_dim).init_normal(g.init_std).to(dev)
     disc = Discriminator(V, d.emb_dim, d.filter_sizes, d.num_filters, d.dropout, d.l2_reg).to(dev)
-    g_opt = torch.optim.Adam(gen.parameters(), lr=s.g_lr)
-    d_opt = torch.optim.Adam(disc.parameters(), lr=s.d_lr)
+    disc.precision, disc.packed = d.precision, bool(accel.chunks(dev)["d_packed"])
+    g_opt = accel.adam(gen.parameters(), s.g_lr, dev)
+    d_opt = accel.adam(disc.parameters(), s.d_lr, dev)
+    mode = {"auto": "graph", "off": "eager"}.get(cfg.capture, cfg.capture)
+    mle_step = steps.make_mle_step(gen, g_opt, s.grad_clip, mode)
+    d_step = steps.make_d_step(disc, d_opt, mode)
     B = s.batch_size
     batch = torch.randint(0, V, (B, T), device=dev)
     labels = torch.randint(0, 2, (B,), device=dev)
-
-    def mle_batch():
-        steps.mle_epoch(gen, g_opt, batch, B, s.grad_clip)
-
-    def d_batch():
-        loss, _ = disc.loss(batch, labels)
-        d_opt.zero_grad()
-        loss.backward()
-        d_opt.step()
-
     sample_n = min(1024, max(B, s.num_negatives))
-    t_mle = _timed(mle_batch)
-    t_d = _timed(d_batch)
-    t_sample_row = _timed(lambda: gen.sample(sample_n, T), 1) / sample_n
-    t_roll1 = _timed(lambda: rollout_q(gen, disc, batch, 1), 1)
+    t_mle = _timed(lambda: mle_step(batch), dev, 5 if dev.type == "cuda" else 2)
+    t_d = _timed(lambda: d_step(batch, labels), dev, 20 if dev.type == "cuda" else 2)
+    t_sample_row = _timed(lambda: gen.sample(sample_n, T), dev, 1) / sample_n
+    t_roll1 = _timed(lambda: rollout_q(gen, disc, batch, 1), dev, 1)
     t_pg = t_mle  # one PG minibatch costs what one MLE minibatch costs (same forward/backward)
 
     def d_round(epochs: int) -> float:

@@ -19,6 +19,7 @@ from typing import Optional, Sequence
 import torch
 import torch.nn.functional as F
 
+from . import accel
 from .models.discriminator import Discriminator
 from .models.generator import Generator, Sampler, sample_categorical
 
@@ -36,36 +37,34 @@ def _multinomial(logits: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def rollout_q(policy: Generator, disc: Discriminator, y: torch.Tensor, n_rollouts: int,
-              temperature: float = 1.0, sampler: Optional[Sampler] = None, chunk_rows: int = 512,
+              temperature: float = 1.0, sampler: Optional[Sampler] = None, chunk_rows: Optional[int] = None,
               keep: Sequence[int] = ()) -> RolloutResult:
     """Q for every token of y (B, T) with N = n_rollouts completions per prefix; see the module doc.
 
-    chunk_rows bounds the rows drawn at once (the logits buffer is chunk_rows × V); keep lists sample
-    indices whose completions are returned for inspection. All completions are drawn first and D scores
-    them afterwards in one pass: interleaving the two evicts D's weights from the cache at every chunk."""
+    chunk_rows bounds the rows drawn at once (the logits buffer is chunk_rows × V; default: the device's
+    measured size); keep lists sample indices whose completions are returned for inspection. All
+    completions are drawn first and D scores them afterwards in one pass: interleaving the two evicts
+    D's weights from the cache at every chunk. Nothing here waits for the device."""
     draw = sampler or sample_categorical
     B, T = y.shape
     N = n_rollouts
+    chunk_rows = chunk_rows or accel.chunks(y.device)["rollout_rows"]
     hs, cs = policy.prefix_states(y)                      # (B, T, H): state before drawing y[:, t]
     M = max(1, chunk_rows // max(1, T - 1))               # (copy, sample) pairs per chunk
     pair_b = torch.arange(N * B, device=y.device) % B     # pair j = copy j // B of sample j % B
-    chunks = [pair_b[j0:j0 + M] for j0 in range(0, N * B, M)]
-    seqs = [_complete(policy, y, hs, cs, bidx, temperature, draw) for bidx in chunks]  # each ((T-1)·m, T)
-    scores = disc.score(torch.cat(seqs)).split([len(s) for s in seqs])
-    q_sum = torch.zeros(B, T - 1, device=y.device)
-    kept_rows = {b: [] for b in keep}
-    for bidx, seq, sc in zip(chunks, seqs, scores):
-        sc = sc.view(T - 1, -1)                           # (T-1, m): [prefix length - 1, pair]
-        q_sum.index_add_(0, bidx, sc.T)
-        for b in keep:
-            sel = (bidx == b).nonzero().squeeze(1)
-            if len(sel):
-                kept_rows[b].append((seq.view(T - 1, -1, T)[:, sel], sc[:, sel]))
+    starts = range(0, N * B, M)
+    seqs = [_complete(policy, y, hs, cs, pair_b[j0:j0 + M], temperature, draw) for j0 in starts]
+    scores = disc.score(torch.cat(seqs)).split([len(s) for s in seqs])   # each ((T-1)·m,)
+    # pairs are in order j = copy·B + b across the chunks, so (T-1, N·B) → (T-1, N, B) sums the copies
+    all_scores = torch.cat([sc.view(T - 1, -1) for sc in scores], dim=1)  # (T-1, N·B)
     q = torch.empty(B, T, device=y.device)
-    q[:, :T - 1] = q_sum / N
+    q[:, :T - 1] = all_scores.view(T - 1, N, B).mean(dim=1).T
     q[:, T - 1] = disc.score(y)
-    comps = {b: torch.cat([r[0] for r in rows], 1) for b, rows in kept_rows.items()}
-    comp_scores = {b: torch.cat([r[1] for r in rows], 1) for b, rows in kept_rows.items()}
+    comps, comp_scores = {}, {}
+    for b in keep:                                       # pair j = n·B + b: a strided slice, no search
+        rows = [seq.view(T - 1, -1, T)[:, (b - j0) % B::B] for j0, seq in zip(starts, seqs)]
+        comps[b] = torch.cat(rows, 1)                                    # (T-1, N, T)
+        comp_scores[b] = all_scores[:, b::B]                             # (T-1, N)
     return RolloutResult(q, comps, comp_scores)
 
 

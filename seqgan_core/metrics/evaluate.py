@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import torch
 
+from .. import accel
 from ..data.base import SequenceDataset
 from ..models import Generator
 from .bleu import BleuScorer, self_bleu
@@ -14,15 +15,16 @@ DIVERSITY_SAMPLES = 1000  # generated sequences behind distinct-n, unique share 
 
 
 @torch.no_grad()
-def mean_nll(model: Generator, data: torch.Tensor, chunk: int = 1024) -> float:
-    """Mean per-token NLL of data under model."""
+def mean_nll(model: Generator, data: torch.Tensor, chunk: int | None = None) -> float:
+    """Mean per-token NLL of data under model (summed on the device, read once)."""
+    chunk = chunk or accel.chunks(data.device)["score_rows"]
     was_training = model.training
     model.eval()
     try:
-        total = sum(model.nll(data[i:i + chunk]).sum().item() for i in range(0, len(data), chunk))
+        total = sum(model.nll(data[i:i + chunk]).sum() for i in range(0, len(data), chunk))
     finally:
         model.train(was_training)
-    return total / len(data)
+    return float(total) / len(data)
 
 
 class Evaluator:

@@ -9,6 +9,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .. import accel
+
 Sampler = Callable[[torch.Tensor], torch.Tensor]  # logits (R, V) -> token ids (R,)
 
 
@@ -112,10 +114,12 @@ class Generator(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int, seq_len: int, temperature: float = 1.0, sampler: Optional[Sampler] = None,
-               chunk: int = 512, generator: Optional[torch.Generator] = None) -> torch.Tensor:
-        """n sequences (n, seq_len) drawn from G, in cache-sized chunks (large logits buffers are slow)."""
+               chunk: Optional[int] = None, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+        """n sequences (n, seq_len) drawn from G, in chunks of the device's measured size (on a CPU large
+        logits buffers fall out of the cache; a GPU wants many rows per launch)."""
         draw = sampler or (lambda logits: sample_categorical(logits, generator))
         dev = self.out.weight.device
+        chunk = chunk or accel.chunks(dev)["sample_rows"]
         out = torch.empty(n, seq_len, dtype=torch.long, device=dev)
         for lo in range(0, n, chunk):
             m = min(chunk, n - lo)

@@ -24,7 +24,8 @@ from ..config import LIVE_FIELDS, ConfigError, RunConfig, check
 from ..device import resolve_device
 from ..metrics.evaluate import Evaluator
 from ..models import Discriminator, Generator
-from ..rollout import RolloutPolicy, rollout_q
+from .. import accel
+from ..rollout import RolloutPolicy
 from . import steps
 
 CHECKPOINT_FORMAT = 1
@@ -65,6 +66,7 @@ class Trainer:
         self.cfg = copy.deepcopy(cfg)
         self.sink, self.control = sink or Sink(), control or Control()
         self.device = resolve_device(cfg.device)
+        accel.set_deterministic(self.device, cfg.deterministic)
         self.ckpt_dir = Path(checkpoint_dir) if checkpoint_dir else None
         self.ds = dataset or data_mod.load(cfg.data.name, cfg.data.options, cfg.seed)
         check(cfg, self.ds.vocab_size, self.ds.seq_len)
@@ -106,11 +108,16 @@ class Trainer:
             c.generator.init_std).to(self.device)
         d = c.discriminator
         self.disc = Discriminator(V, d.emb_dim, d.filter_sizes, d.num_filters, d.dropout, d.l2_reg).to(self.device)
-        s = self.schedule
-        self.g_opt = torch.optim.Adam(self.gen.parameters(), lr=s.g_lr)
+        self.disc.precision = d.precision
+        self.disc.packed = bool(accel.chunks(self.device)["d_packed"])
+        s, dev = self.schedule, self.device
+        self.g_opt = accel.adam(self.gen.parameters(), s.g_lr, dev)
         # The authors give PG its own Adam; reusing the MLE moments derails PG (REFERENCE.md probe).
-        self.pg_opt = torch.optim.Adam(self.gen.parameters(), lr=s.pg_lr) if s.fresh_pg_optimizer else self.g_opt
-        self.d_opt = torch.optim.Adam(self.disc.parameters(), lr=s.d_lr)
+        self.pg_opt = accel.adam(self.gen.parameters(), s.pg_lr, dev) if s.fresh_pg_optimizer else self.g_opt
+        self.d_opt = accel.adam(self.disc.parameters(), s.d_lr, dev)
+        mode = {"auto": "graph", "off": "eager"}.get(c.capture, c.capture)
+        self.mle_step = steps.make_mle_step(self.gen, self.g_opt, s.grad_clip, mode)
+        self.d_step = steps.make_d_step(self.disc, self.d_opt, mode)
         self.roll = RolloutPolicy(self.gen, s.rollout_delay)
 
     def _init_from(self, path: str):
@@ -197,12 +204,15 @@ class Trainer:
             if p.phase == "adversarial":
                 self.roll = RolloutPolicy(self.gen, self.schedule.rollout_delay)  # β ← θ (Algorithm 1, line 3)
                 self._apply_pending()
-            self.checkpoint(also=("mle_done.pt" if left == "mle" else None))
+            # named copies: where the controls branch off (MLE done; D pre-trained, adversarial start)
+            also = (("mle_done.pt",) if left == "mle" else ()) + \
+                (("adv_start.pt",) if p.phase == "adversarial" else ())
+            self.checkpoint(also=also)
 
     # --- units ---------------------------------------------------------------------------------------
     def _mle_epoch(self):
         s, p = self.schedule, self.pos
-        loss = steps.mle_epoch(self.gen, self.g_opt, self.train_data, s.batch_size, s.grad_clip)
+        loss = steps.mle_epoch(self.gen, self.g_opt, self.train_data, s.batch_size, s.grad_clip, self.mle_step)
         epoch = p.index
         values = {"loss/mle": loss}
         last = epoch == s.pretrain_g_epochs - 1
@@ -217,10 +227,10 @@ class Trainer:
         self.gen.eval()
         y = self.gen.sample(s.batch_size, self.ds.seq_len)                            # (B, T)
         self.disc.eval()  # no dropout while scoring rewards
-        res = rollout_q(self.roll.policy, self.disc, y, s.rollout_num, keep=(0,))
+        res = steps.rewards(s.reward, self.roll.policy, self.disc, y, s.rollout_num)
         out = steps.pg_step(self.gen, self.pg_opt, y, res.q, s.reward_baseline, s.pg_loss_norm, s.grad_clip)
         self.sink.scalars(p.step, "adversarial", self._x(), {
-            "g/reward_mean": res.q.mean().item(), "g/reward_last": res.q[:, -1].mean().item(),
+            "g/reward_mean": out["q_mean"], "g/reward_last": out["q_last"],
             "g/pg_loss": out["loss"], "g/entropy": out["entropy"]})
         self.sink.snapshot(p.step, "rollout", self._rollout_snapshot(y, res, out["logp"]))
 
@@ -228,7 +238,7 @@ class Trainer:
         s, p = self.schedule, self.pos
         fake = self.gen.sample(s.num_negatives, self.ds.seq_len)
         real = steps.real_subset(self.train_data, s.num_negatives)
-        out = steps.d_train(self.disc, self.d_opt, real, fake, epochs, s.batch_size)
+        out = steps.d_train(self.disc, self.d_opt, real, fake, epochs, s.batch_size, self.d_step)
         values = {"d/loss": out["loss"], "d/train_acc": out["train_acc"]}
         values.update(self._probe_d())
         x = p.index if phase == "d_pretrain" else self._x()
@@ -271,14 +281,15 @@ class Trainer:
 
     def _rollout_snapshot(self, y, res, logp) -> dict:
         k = self.cfg.eval.snapshot_samples
-        comp = res.completions[0]                                     # (T-1, N, T)
+        comp = res.completions.get(0, torch.empty(0))                 # (T-1, N, T); none without D
         return {
             "round": self.pos.index, "g_step": self.pos.g_done, "rollout_num": self.schedule.rollout_num,
             "ids": y[:k].tolist(), "tokens": [self.ds.tokens(r) for r in y[:k].tolist()],
             "q": [[round(v, 5) for v in row] for row in res.q[:k].tolist()],
             "logp": [[round(v, 5) for v in row] for row in logp[:k].tolist()],
             "completions": comp.tolist(),
-            "completion_scores": [[round(v, 5) for v in row] for row in res.completion_scores[0].tolist()],
+            "completion_scores": [[round(v, 5) for v in row]
+                                  for row in res.completion_scores.get(0, torch.empty(0)).tolist()],
         }
 
     # --- control ----------------------------------------------------------------------------------------
@@ -405,7 +416,7 @@ class Trainer:
         if "cuda" in ck["rng"] and self.device.type == "cuda":
             torch.cuda.set_rng_state(ck["rng"]["cuda"], self.device)
 
-    def checkpoint(self, also: Optional[str] = None):
+    def checkpoint(self, also: tuple = ()):
         here = (self.pos.step, self.pos.phase)
         if self.ckpt_dir is None or (self._ckpt_at == here and not also):
             return
@@ -413,8 +424,8 @@ class Trainer:
         self.ckpt_dir.mkdir(parents=True, exist_ok=True)
         st = self.state()
         save_checkpoint(st, self.ckpt_dir / "latest.pt")
-        if also:
-            save_checkpoint(st, self.ckpt_dir / also)
+        for name in also:
+            save_checkpoint(st, self.ckpt_dir / name)
         self.sink.event(self.pos.step, "checkpoint", {"step": self.pos.step, "phase": self.pos.phase})
 
     @classmethod

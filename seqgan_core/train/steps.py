@@ -1,17 +1,26 @@
 """Small training steps: MLE, policy gradient, discriminator. No printing, no files."""
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 import torch.nn.functional as F
 
+from ..accel import CapturedStep
 from ..models import Discriminator, Generator
+from ..rollout import RolloutResult, rollout_q
 
 
 def batches(n: int, batch_size: int, device, shuffle: bool = True):
-    """Index batches over n items; the authors drop the last partial batch (9,984 of 10,000)."""
-    order = torch.randperm(n) if shuffle else torch.arange(n)
+    """Index batches over n items; the authors drop the last partial batch (9,984 of 10,000). On a GPU
+    the permutation is drawn on the device, so no batch waits for a host-to-device copy."""
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        order = torch.randperm(n, device=dev) if shuffle else torch.arange(n, device=dev)
+    else:
+        order = (torch.randperm(n) if shuffle else torch.arange(n)).to(dev)
     for i in range(0, n - batch_size + 1, batch_size):
-        yield order[i:i + batch_size].to(device)
+        yield order[i:i + batch_size]
 
 
 def clip_step(opt: torch.optim.Optimizer, params, grad_clip: float | None) -> None:
@@ -20,19 +29,30 @@ def clip_step(opt: torch.optim.Optimizer, params, grad_clip: float | None) -> No
     opt.step()
 
 
-def mle_epoch(gen: Generator, opt, data: torch.Tensor, batch_size: int, grad_clip: float) -> float:
-    """One epoch of teacher-forced MLE; returns the mean per-token NLL of its batches."""
-    gen.train()
-    total, count = 0.0, 0
-    for idx in batches(len(data), batch_size, data.device):
-        y = data[idx]
+def make_mle_step(gen: Generator, opt, grad_clip: float, mode: str = "graph") -> CapturedStep:
+    """One teacher-forced MLE minibatch; accumulates its mean per-token NLL."""
+    dev = gen.out.weight.device
+
+    def fn(y):
         logits = gen(y)                                                  # (B, T, V)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-        opt.zero_grad(set_to_none=True)
         loss.backward()
         clip_step(opt, gen.parameters(), grad_clip)
-        total, count = total + loss.item(), count + 1
-    return total / max(count, 1)
+        return loss.detach().reshape(1)
+    return CapturedStep(fn, [gen], [opt], dev, mode)
+
+
+def mle_epoch(gen: Generator, opt, data: torch.Tensor, batch_size: int, grad_clip: float,
+              step: Optional[CapturedStep] = None) -> float:
+    """One epoch of teacher-forced MLE; returns the mean per-token NLL of its batches (read once)."""
+    gen.train()
+    step = step or make_mle_step(gen, opt, grad_clip, mode="eager")
+    n = 0
+    for idx in batches(len(data), batch_size, data.device):
+        step(data[idx])
+        n += 1
+    acc = step.take()
+    return acc.item() / n if n else 0.0
 
 
 def reward_baseline(q: torch.Tensor, kind: str) -> torch.Tensor:
@@ -61,30 +81,62 @@ def pg_loss(gen: Generator, y: torch.Tensor, q: torch.Tensor, baseline: str = "n
 
 
 def pg_step(gen: Generator, opt, y, q, baseline: str, norm: str, grad_clip: float) -> dict:
+    """One policy-gradient minibatch; its statistics are read from the device in one transfer."""
     gen.train()
     loss, logp, entropy = pg_loss(gen, y, q, baseline, norm)
     opt.zero_grad(set_to_none=True)
     loss.backward()
     clip_step(opt, gen.parameters(), grad_clip)
-    return {"loss": loss.item(), "entropy": entropy.item(), "logp": logp}
+    stats = torch.stack([loss.detach(), entropy, q.mean(), q[:, -1].mean()]).tolist()
+    return {"loss": stats[0], "entropy": stats[1], "q_mean": stats[2], "q_last": stats[3], "logp": logp}
+
+
+CONSTANT_REWARD = 0.5   # with Adam the scale barely matters: its step is invariant to the gradient's scale
+
+
+def rewards(kind: str, policy: Generator, disc: Discriminator, y: torch.Tensor, n_rollouts: int) -> RolloutResult:
+    """Q for every token of y under the run's reward: D's Monte-Carlo roll-outs (SeqGAN), a constant
+    (policy gradient without D), or D's Q shuffled across the batch independently at each position
+    (the same values, credited to the wrong sequences)."""
+    if kind == "constant":
+        return RolloutResult(torch.full(y.shape, CONSTANT_REWARD, device=y.device), {}, {})
+    res = rollout_q(policy, disc, y, n_rollouts, keep=(0,))
+    if kind == "shuffled":
+        perm = torch.argsort(torch.rand(y.shape, device=y.device), dim=0)   # one permutation per column
+        res.q = res.q.gather(0, perm)
+    return res
+
+
+def make_d_step(disc: Discriminator, opt, mode: str = "graph") -> CapturedStep:
+    """One D minibatch; accumulates (loss · batch, correct, batch)."""
+    dev = disc.out.weight.device
+
+    def fn(x, labels):
+        loss, logits = disc.loss(x, labels)
+        loss.backward()
+        opt.step()
+        loss = loss.detach()    # (no tensor from a Python number here: that would copy from the host)
+        return torch.stack([loss * len(labels), (logits.argmax(1) == labels).sum().float(),
+                            torch.ones_like(loss) * len(labels)])
+    return CapturedStep(fn, [disc], [opt], dev, mode)
 
 
 def d_train(disc: Discriminator, opt, real: torch.Tensor, fake: torch.Tensor, epochs: int,
-            batch_size: int) -> dict:
-    """k epochs over real (label 1) + fake (label 0), shuffled together; dropout on."""
+            batch_size: int, step: Optional[CapturedStep] = None) -> dict:
+    """k epochs over real (label 1) + fake (label 0), shuffled together; dropout on. Loss and accuracy
+    add up on the device and are read once at the end."""
     x = torch.cat([real, fake])
-    labels = torch.cat([torch.ones(len(real)), torch.zeros(len(fake))]).long().to(x.device)
+    labels = torch.cat([torch.ones(len(real), dtype=torch.long, device=x.device),
+                        torch.zeros(len(fake), dtype=torch.long, device=x.device)])
     disc.train()
-    total, correct, count = 0.0, 0, 0
+    step = step or make_d_step(disc, opt, mode="eager")
     for _ in range(epochs):
         for idx in batches(len(x), batch_size, x.device):
-            loss, logits = disc.loss(x[idx], labels[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-            correct += (logits.argmax(1) == labels[idx]).sum().item()
-            count += len(idx)
+            step(x[idx], labels[idx])
+    acc = step.take()
+    if acc is None:
+        return {"loss": 0.0, "train_acc": 0.0}
+    total, correct, count = acc.tolist()
     return {"loss": total / max(count, 1), "train_acc": correct / max(count, 1)}
 
 
