@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--modes", default="", help="GPU step modes to measure, e.g. eager,graph,compile (default all)")
     b.add_argument("--no-presets", action="store_true", help="skip the per-preset round times")
     sub.add_parser("presets", help="list the presets")
+    dv = sub.add_parser("devices", help="the GPUs and CPU cores a run may use (the app asks this way)")
+    dv.add_argument("--json", action="store_true")
     w = sub.add_parser("worker", help=argparse.SUPPRESS)
     w.add_argument("dir")
 
@@ -173,6 +175,18 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_devices(args) -> int:
+    from .device import probe
+    facts = probe()
+    if args.json:
+        print(json.dumps(facts))
+    else:
+        print(f"cpu: {facts['cores']} cores")
+        for g in facts["cuda"]:
+            print(f"cuda:{g['index']}: {g['name']}, {g['free_gb']} of {g['total_gb']} GB free")
+    return 0
+
+
 def cmd_presets(args) -> int:
     for name, text in PRESET_HELP.items():
         print(f"{name:10s} {text}")
@@ -200,7 +214,7 @@ def cmd_data(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "resume": cmd_resume, "branch": cmd_branch, "eval": cmd_eval, "sample": cmd_sample,
-            "bench": cmd_bench, "presets": cmd_presets, "worker": cmd_worker, "data": cmd_data}
+            "bench": cmd_bench, "presets": cmd_presets, "devices": cmd_devices, "worker": cmd_worker, "data": cmd_data}
 
 
 class ProgressBar:

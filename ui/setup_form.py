@@ -14,7 +14,9 @@ from pathlib import Path
 import streamlit as st
 
 from seqgan_core.config import PRESET_HELP, SECTIONS, ConfigError, RunConfig, apply_overrides, preset, validate
-from seqgan_core.device import list_devices
+from seqgan_core.accel import threads_for
+from seqgan_core.device import device_facts, list_devices
+from seqgan_core.runs.jobs import active_cpu_runs
 from seqgan_core.runs.jobs import REPO_ROOT
 
 from . import datasets, state as U
@@ -205,14 +207,22 @@ def device_picker() -> str:
         st.session_state[DEVICE] = "auto"
     st.selectbox("Device", list(devices), key=DEVICE, format_func=devices.get,
                  help="Chosen once when the run starts; one run per device at a time, the others queue.")
-    st.caption("Where the worker process trains: auto, the CPU or one CUDA GPU (name and free memory shown).")
+    facts = _facts()
+    busy = active_cpu_runs(U.jobs().root)
+    st.caption(f"Where the worker process trains: auto, the CPU or one CUDA GPU (name and free memory shown). "
+               f"A CPU run uses {threads_for(0, busy + 1, facts['cores'])} torch thread(s) with threads = 0 "
+               f"(auto): {facts['cores']} cores shared by {busy} CPU run(s) active now and this one.")
     return st.session_state[DEVICE]
 
 
 @st.cache_data(ttl=10, show_spinner=False)
+def _facts() -> dict:
+    """From a short-lived probe process (the web server never initialises CUDA); at most every 10 s."""
+    return device_facts(max_age=10)
+
+
 def _devices() -> list[dict]:
-    """GPU free memory changes: asked again at most every 10 s."""
-    return list_devices()
+    return list_devices(_facts())
 
 
 def summary(cfg: RunConfig) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..config import RunConfig
-from ..device import slot_of
+from ..device import choose_slot, device_facts
 from .store import LIVE_STATUSES, RunDB, StoreSink, create_run, default_root, list_runs, read_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -98,14 +98,15 @@ class JobManager:
             for r in runs:
                 if r["status"] in LIVE_STATUSES or (r["status"] == "queued" and r["state"].get("starting")):
                     busy[r["state"].get("slot", "cpu")] = busy.get(r["state"].get("slot", "cpu"), 0) + 1
-            for r in sorted((r for r in runs if r["status"] == "queued" and not r["state"].get("starting")),
-                            key=lambda r: r["state"].get("created", 0)):
+            queued = [r for r in runs if r["status"] == "queued" and not r["state"].get("starting")]
+            facts = device_facts() if queued else {}
+            for r in sorted(queued, key=lambda r: r["state"].get("created", 0)):
                 try:
-                    slot = slot_of(r["config"].get("device", "auto"))
+                    slot = choose_slot(r["config"].get("device", "auto"), busy, max_per_slot(), facts)
                 except ValueError as e:
                     RunDB(r["dir"]).set_state(status="failed", error=str(e))
                     continue
-                if busy.get(slot, 0) >= max_per_slot():
+                if slot is None:
                     continue
                 busy[slot] = busy.get(slot, 0) + 1
                 self._spawn(r["dir"], slot)
@@ -142,24 +143,51 @@ class JobManager:
         shutil.rmtree(run_dir)
 
 
-def open_trainer(run_dir: Path, sink: StoreSink, fresh: Optional[RunConfig] = None, dataset=None):
+def open_trainer(run_dir: Path, sink: StoreSink, fresh: Optional[RunConfig] = None, dataset=None,
+                 slot: Optional[str] = None):
     """Mark the run as trained by this process and return its Trainer: resumed from latest.pt when there
-    is one (forgetting what was recorded after it), else new from `fresh` or config.json. Costs are
-    measured so the ETA is known from the start."""
+    is one (forgetting what was recorded after it), else new from `fresh` or config.json. A run on
+    device auto trains on the slot the scheduler gave it. Costs are measured so the ETA is known from
+    the start."""
     from ..train import Trainer
     db = sink.db
+    cfg = fresh or read_config(run_dir)
+    device = slot if slot and cfg.device == "auto" else None
+    threads = set_threads(cfg.threads, run_dir.parent)
     db.set_state(status="running", pid=os.getpid(), pid_start=_process_start_time(os.getpid()),
-                 starting=False, started=time.time(), error=None)
+                 starting=False, started=time.time(), error=None, threads=threads)
     latest = run_dir / "checkpoints" / "latest.pt"
     if fresh is None and latest.exists():
-        trainer = Trainer.resume(latest, sink, sink, checkpoint_dir=latest.parent)
+        trainer = Trainer.resume(latest, sink, sink, checkpoint_dir=latest.parent, device=device)
         db.truncate_after(trainer.pos.step)
         db.put_event(trainer.pos.step, "resumed", {"step": trainer.pos.step})
     else:
-        trainer = Trainer(fresh or read_config(run_dir), sink, sink, dataset=dataset,
-                          checkpoint_dir=latest.parent)
+        if device:
+            cfg = cfg.replace(device=device)
+        trainer = Trainer(cfg, sink, sink, dataset=dataset, checkpoint_dir=latest.parent)
     trainer.measure_costs()
     return trainer
+
+
+def active_cpu_runs(root: Path) -> int:
+    """Runs training on the CPU right now under root (live or starting workers)."""
+    n = 0
+    for r in list_runs(root):
+        st = r["state"]
+        live = r["status"] in LIVE_STATUSES or (r["status"] == "queued" and st.get("starting"))
+        if live and st.get("slot", "cpu") == "cpu" and is_alive(st):
+            n += 1
+    return n
+
+
+def set_threads(setting: int, root: Path) -> int:
+    """Torch threads for this process: the setting, or auto from the cores and the CPU runs sharing them."""
+    import torch
+
+    from ..accel import threads_for
+    n = threads_for(setting, max(1, active_cpu_runs(root)))
+    torch.set_num_threads(n)
+    return n
 
 
 def run_worker(run_dir: str | Path) -> int:
@@ -167,7 +195,7 @@ def run_worker(run_dir: str | Path) -> int:
     run_dir = Path(run_dir)
     db = RunDB(run_dir)
     try:
-        outcome = open_trainer(run_dir, StoreSink(db)).run()
+        outcome = open_trainer(run_dir, StoreSink(db), slot=db.state().get("slot")).run()
         db.set_state(status=outcome, ended=time.time())
         return 0
     except Exception as e:  # the run fails with its error shown; the traceback goes to worker.log
