@@ -1,6 +1,8 @@
 """Setup: a data set, a schedule (a preset or each value by hand), a device; checked, measured, started."""
 import streamlit as st
 
+from seqgan_core.config import warnings_for
+
 from ui import datasets, setup_form as F
 
 st.title("Setup")
@@ -31,6 +33,8 @@ st.subheader("Start")
 for message in errors:
     st.error(message)
 if cfg is not None and not errors:
+    for warning in warnings_for(cfg):
+        st.warning(warning, icon=":material/info:")
     st.markdown(F.summary(cfg))
 if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=bool(errors), key="setup.start"):
     F.start(cfg)

@@ -131,14 +131,17 @@ def bench_render(repeats: int) -> dict:
     at.run()
     cold_ms = 1000 * (time.perf_counter() - t0)
     assert not at.exception, at.exception
-    rows_before, warm, moved = CACHE.rows_read, [], []
+    rows_before, warm, moved, cpu, conns = CACHE.rows_read, [], [], [], []
+    opened = _count_connections()
     for i in range(repeats):
         step = write_round(db, rng, ROUNDS + i, step)              # a new round arrives between refreshes
         mark_running(db, ROUNDS + i + 1, step)
-        before = CACHE.rows_read
+        before, c0, n0 = CACHE.rows_read, time.process_time(), opened[0]
         t0 = time.perf_counter()
         at.run()
         warm.append(1000 * (time.perf_counter() - t0))
+        cpu.append(1000 * (time.process_time() - c0))
+        conns.append(opened[0] - n0)
         moved.append(CACHE.rows_read - before)
     payload = sum(len(c.proto.spec) for c in at.get("plotly_chart"))
     total_rows = len(db.metrics_since(-1))
@@ -147,7 +150,22 @@ def bench_render(repeats: int) -> dict:
             "first_render_ms": round(cold_ms, 1), "refresh_ms_median": round(statistics.median(warm), 1),
             "refresh_ms_p95": round(sorted(warm)[int(0.95 * (len(warm) - 1))], 1), "refreshes": repeats,
             "rows_read_first_render": rows_before, "rows_read_per_refresh_median": statistics.median(moved),
+            # the Live page refreshes once a second: CPU ms per refresh = the server's CPU per viewer per second
+            "server_cpu_ms_per_refresh_median": round(statistics.median(cpu), 1),
+            "sqlite_connections_per_refresh_median": statistics.median(conns),
             "chart_payload_kb": round(payload / 1024, 1)}
+
+
+def _count_connections() -> list:
+    """Counts SQLite connections opened from here on (the page's reads of the run store)."""
+    import sqlite3
+    count, real = [0], sqlite3.connect
+
+    def counting(*a, **k):
+        count[0] += 1
+        return real(*a, **k)
+    sqlite3.connect = counting
+    return count
 
 
 # --- 2. soak ----------------------------------------------------------------------------------------------

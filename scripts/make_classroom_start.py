@@ -16,7 +16,7 @@ import torch
 from seqgan_core.config import CLASSROOM_CHECKPOINT, apply_overrides, preset
 from seqgan_core.runs.store import RunDB, StoreSink, create_run
 from seqgan_core.train import Trainer
-from seqgan_core.train.loop import CHECKPOINT_FORMAT, load_checkpoint
+from seqgan_core.train.checkpoint import CHECKPOINT_FORMAT, load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,8 +42,9 @@ def package(run_dir: Path):
     for step, name, phase, x, value, _ in RunDB(run_dir).metrics_since(-1):
         rows.setdefault((step, phase, x), {})[name] = value
     history = [{"step": s, "phase": ph, "x": x, "values": v} for (s, ph, x), v in sorted(rows.items())]
+    # the MLE optimiser's state travels too, so fresh_pg_optimizer=False can mean what it says
     out = {"format": CHECKPOINT_FORMAT, "config": ck["config"], "position": ck["position"], "gen": ck["gen"],
-           "history": history}
+           "g_opt": ck["g_opt"], "history": history}
     dest = ROOT / CLASSROOM_CHECKPOINT
     dest.parent.mkdir(parents=True, exist_ok=True)
     torch.save(out, dest)

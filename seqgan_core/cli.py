@@ -51,6 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--device", default="auto")
     b.add_argument("--modes", default="", help="GPU step modes to measure, e.g. eager,graph,compile (default all)")
     b.add_argument("--no-presets", action="store_true", help="skip the per-preset round times")
+    es = sub.add_parser("estimate", help="measure a config's cost per unit on its device (JSON on stdout)")
+    es.add_argument("config", help="a config.json, or - to read it from standard input")
+    es.add_argument("--vocab-size", type=int)
+    es.add_argument("--seq-len", type=int)
+    es.add_argument("--num-train", type=int)
+    rr = sub.add_parser("reroll", help="Q of one sequence re-rolled from a run's checkpoint (JSON on stdout)")
+    rr.add_argument("dir")
+    rr.add_argument("--ids", required=True, help="the sequence's token ids, comma-separated")
+    rr.add_argument("-n", type=int, default=16)
+    rr.add_argument("--seed", type=int, default=0)
     sub.add_parser("presets", help="list the presets")
     dv = sub.add_parser("devices", help="the GPUs and CPU cores a run may use (the app asks this way)")
     dv.add_argument("--json", action="store_true")
@@ -95,7 +105,7 @@ def cmd_train(args) -> int:
                             **({"column": args.column} if args.column else {})}
     cfg = check(apply_overrides(cfg, parse_set_args(args.set)))
     from . import data
-    from .train.loop import init_from_problem
+    from .train.checkpoint import init_from_problem
     problem = init_from_problem(cfg)
     if problem:
         raise ConfigError(problem)
@@ -134,13 +144,13 @@ def _train_foreground(run_dir: Path, fresh: RunConfig | None = None, dataset=Non
     try:
         outcome = open_trainer(run_dir, StoreSink(db, on_progress=bar.update), fresh, dataset).run()
     except KeyboardInterrupt:
-        db.set_state(status="interrupted", error="interrupted from the keyboard")
+        db.transition("interrupted", error="interrupted from the keyboard")
         raise
     except (ConfigError, DataError) as e:
-        db.set_state(status="failed", error=str(e))
+        db.transition("failed", error=str(e))
         raise
     bar.close()
-    db.set_state(status=outcome, ended=time.time())
+    db.transition(outcome, ended=time.time())
     final = {k: round(v, 4) for k, v in db.latest_values().items()
              if k in ("nll/oracle", "nll/test", "div/distinct2")}
     print(f"{outcome}: {run_dir}  {json.dumps(final, sort_keys=True)}", file=sys.stderr)
@@ -172,6 +182,23 @@ def cmd_bench(args) -> int:
     res = run_bench(quick=args.quick, device=args.device, log=lambda m: print(m, file=sys.stderr),
                     modes=tuple(m for m in args.modes.split(",") if m), presets=not args.no_presets)
     print(json.dumps(res, indent=None if args.json else 2))
+    return 0
+
+
+def cmd_estimate(args) -> int:
+    from .estimate import estimate
+    text = sys.stdin.read() if args.config == "-" else Path(args.config).read_text()
+    cfg = RunConfig.from_dict(json.loads(text))
+    print(json.dumps(estimate(cfg, args.vocab_size, args.seq_len, args.num_train)))
+    return 0
+
+
+def cmd_reroll(args) -> int:
+    from .runs.inspect import reroll_run
+    if not 1 <= args.n <= 4096:
+        raise ValueError("-n must be between 1 and 4096")
+    ids = [int(i) for i in args.ids.split(",") if i.strip()]
+    print(json.dumps(reroll_run(args.dir, ids, args.n, args.seed)))
     return 0
 
 
@@ -214,7 +241,7 @@ def cmd_data(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "resume": cmd_resume, "branch": cmd_branch, "eval": cmd_eval, "sample": cmd_sample,
-            "bench": cmd_bench, "presets": cmd_presets, "devices": cmd_devices, "worker": cmd_worker, "data": cmd_data}
+            "bench": cmd_bench, "presets": cmd_presets, "devices": cmd_devices, "reroll": cmd_reroll, "estimate": cmd_estimate, "worker": cmd_worker, "data": cmd_data}
 
 
 class ProgressBar:

@@ -264,17 +264,11 @@ def validate(cfg: RunConfig, vocab_size: int | None = None, seq_len: int | None 
         if not cond:
             errs.append(msg)
 
-    for name in ("batch_size", "rollout_num", "num_negatives"):
+    for name in ("batch_size", "num_negatives"):
         need(getattr(s, name) >= 1, f"{name} must be ≥ 1")
-    for name in ("pretrain_g_epochs", "pretrain_d_rounds", "pretrain_d_epochs", "adv_rounds",
-                 "g_steps", "d_steps", "k_epochs"):
+    for name in ("pretrain_g_epochs", "pretrain_d_rounds", "pretrain_d_epochs", "adv_rounds"):
         need(getattr(s, name) >= 0, f"{name} must be ≥ 0")
-    need(s.d_steps == 0 or s.k_epochs >= 1 or s.adv_rounds == 0,
-         "k_epochs must be ≥ 1 when d_steps > 0 (a d-step with k = 0 trains nothing)")
-    need(not (s.d_steps == 0 and s.k_epochs == 0) or s.adv_rounds == 0,
-         "d-steps and k cannot both be 0: the discriminator would never learn")
-    need(s.g_steps + s.d_steps >= 1 or s.adv_rounds == 0,
-         "g_steps and d_steps cannot both be 0 in an adversarial run")
+    errs += schedule_problems({k: getattr(s, k) for k in LIVE_FIELDS}, s.adv_rounds)[0]
     need(s.g_lr > 0 and s.pg_lr > 0 and s.d_lr > 0, "learning rates must be > 0")
     need(s.grad_clip > 0, "grad_clip must be > 0")
     need(0.0 <= s.rollout_delay < 1.0, "rollout_delay must be in [0, 1): 0 = roll out with the current G")
@@ -300,6 +294,10 @@ def validate(cfg: RunConfig, vocab_size: int | None = None, seq_len: int | None 
     need(e.nll_samples >= 1, "nll_samples must be ≥ 1")
     need(e.checkpoint_every_rounds >= 1, "checkpoint_every_rounds must be ≥ 1")
     need(_device_ok(cfg.device), "device must be auto, cpu, cuda or cuda:i (i a number)")
+    if seq_len is not None:
+        need(seq_len >= 2 or s.adv_rounds == 0,
+             f"sequences of length {seq_len} cannot be trained adversarially: roll-outs need a prefix and a "
+             "continuation (length ≥ 2)")
     if seq_len is not None and d.filter_sizes:
         need(max(d.filter_sizes) <= seq_len,
              f"the widest D filter ({max(d.filter_sizes)}) is longer than the sequences ({seq_len})")
@@ -310,6 +308,45 @@ def validate(cfg: RunConfig, vocab_size: int | None = None, seq_len: int | None 
              f"{need_bytes / 2**30:.1f} GB, more than the {MAX_BYTES / 2**30:.0f} GB allowed: "
              "cap the vocabulary or shorten the sequences")
     return errs
+
+
+def schedule_problems(values: dict, adv_rounds: int = 1) -> tuple[list[str], list[str]]:
+    """(errors, warnings) of g_steps, d_steps, k_epochs and rollout_num: the one rule set behind Setup,
+    the CLI, the Live form and the trainer's live changes. A schedule in which D never trains (d_steps
+    or k = 0) is a legitimate experiment (SeqGAN without the adversary) and only warns."""
+    errs, warns = [], []
+    try:
+        g, d, k, n = (int(values[f]) for f in LIVE_FIELDS)
+    except (KeyError, TypeError, ValueError):
+        return ["g_steps, d_steps, k_epochs and rollout_num must be whole numbers"], []
+    if min(g, d, k) < 0:
+        errs.append("g_steps, d_steps and k_epochs must be ≥ 0")
+    if n < 1:
+        errs.append("rollout_num must be ≥ 1")
+    if adv_rounds > 0 and not errs:
+        if g + d == 0:
+            errs.append("g_steps and d_steps cannot both be 0: an adversarial round would do nothing")
+        elif d == 0 or k == 0:
+            warns.append("D never trains in the adversarial phase (d-steps or k is 0): G is rewarded by the "
+                         "discriminator as pre-training left it — SeqGAN without the adversary")
+        if g == 0 and d > 0:
+            warns.append("G never trains in the adversarial phase (g-steps is 0): only D learns")
+    return errs, warns
+
+
+def warnings_for(cfg: RunConfig) -> list[str]:
+    """What runs but may not be what was meant (shown beside Start and printed by the CLI)."""
+    s = cfg.schedule
+    return schedule_problems({k: getattr(s, k) for k in LIVE_FIELDS}, s.adv_rounds)[1]
+
+
+def live_problems(current, changes: dict) -> tuple[list[str], list[str]]:
+    """(errors, warnings) of a schedule change during a run (current: the live schedule)."""
+    bad = set(changes) - set(LIVE_FIELDS)
+    if bad:
+        return [f"{', '.join(sorted(bad))} cannot change during a run (only {', '.join(LIVE_FIELDS)})"], []
+    values = {k: changes.get(k, getattr(current, k)) for k in LIVE_FIELDS}
+    return schedule_problems(values, 1)
 
 
 def check(cfg: RunConfig, vocab_size: int | None = None, seq_len: int | None = None) -> RunConfig:

@@ -75,3 +75,23 @@ def estimate(cfg: RunConfig, vocab_size: int | None = None, seq_len: int | None 
                     + s.pretrain_d_rounds * out["d_pretrain_round"] + s.adv_rounds * out["round"])
     out["device"] = str(dev)
     return out
+
+
+def estimate_in_subprocess(cfg: RunConfig, vocab_size: int | None = None, seq_len: int | None = None,
+                           num_train: int | None = None, timeout: float = 600) -> dict:
+    """estimate() in a short-lived process of its own, so that timing training steps never runs inside the
+    web server (it would take the server's cores and, on a GPU machine, open a CUDA context there)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+    args = [sys.executable, "-m", "seqgan_core", "estimate", "-"]
+    for flag, v in (("--vocab-size", vocab_size), ("--seq-len", seq_len), ("--num-train", num_train)):
+        if v is not None:
+            args += [flag, str(int(v))]
+    out = subprocess.run(args, input=cfg.to_json(), capture_output=True, text=True, timeout=timeout,
+                         cwd=Path(__file__).resolve().parents[1])
+    if out.returncode != 0:
+        lines = out.stderr.strip().splitlines()
+        raise ValueError(lines[-1].removeprefix("error: ") if lines else "the measurement process failed")
+    return json.loads(out.stdout)

@@ -57,6 +57,8 @@ def test_schedule_change_is_sent_and_shown_in_the_history(runs_root):
     assert controls(run_dir) == [("set", json.dumps({"g_steps": 3, "rollout_num": 8}))]
     RunDB(run_dir).put_event(9, "schedule", {"g_steps": 3, "rollout_num": 8, "from_round": 2})
     at.run()
+    assert not at.dataframe, "the history is read only when it is shown"
+    at.toggle(key=f"live.show_history.{rid}").set_value(True).run()
     history = at.dataframe[0].value
     assert "schedule now g_steps = 3, rollout_num = 8 (from round 2)" in list(history["what"])
 

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from seqgan_core.config import preset
 from seqgan_core.models import Discriminator, Generator
 from seqgan_core.train import Control, Sink, Trainer, steps
-from seqgan_core.train.loop import validate_live
+from seqgan_core.config import live_problems, validate, warnings_for
 
 
 class Recorder(Sink):
@@ -139,12 +139,19 @@ def test_pause_step_and_live_schedule_change():
     assert all(len(s[2]["completions"][0]) == 2 for s in roll)   # N = 2 completions per prefix
 
 
-def test_validate_live_messages():
+def test_live_schedule_rules_are_the_setup_rules():
     s = preset("tiny").schedule
-    assert validate_live(s, {"g_steps": 3}) == []
-    assert "rollout_num must be ≥ 1" in validate_live(s, {"rollout_num": 0})
-    assert validate_live(s, {"batch_size": 3})[0].startswith("batch_size cannot change")
-    assert validate_live(s, {"g_steps": "x"}) == ["schedule values must be whole numbers"]
+    assert live_problems(s, {"g_steps": 3}) == ([], [])
+    assert "rollout_num must be ≥ 1" in live_problems(s, {"rollout_num": 0})[0]
+    assert live_problems(s, {"batch_size": 3})[0][0].startswith("batch_size cannot change")
+    assert live_problems(s, {"g_steps": "x"})[0] == ["g_steps, d_steps, k_epochs and rollout_num must be whole numbers"]
+    # D never training is an experiment, not an error: both forms warn, neither is refused
+    for change in ({"d_steps": 0}, {"k_epochs": 0}, {"d_steps": 0, "k_epochs": 0}):
+        errs, warns = live_problems(s, change)
+        assert errs == [] and "D never trains" in warns[0], change
+        cfg = preset("tiny").replace(**change)
+        assert validate(cfg) == [] and "D never trains" in warnings_for(cfg)[0]
+    assert live_problems(s, {"g_steps": 0, "d_steps": 0})[0]
 
 
 def test_run_records_what_the_app_shows():

@@ -15,6 +15,7 @@ from typing import Callable, Optional
 import streamlit as st
 
 from seqgan_core.data import DataError, get_spec, registry
+from seqgan_core.data.oracle import known_oracle_files
 from seqgan_core.runs import default_root
 
 _CHECKED: dict[str, dict] = {}        # (name, options) key -> preview of a data set loaded here
@@ -133,6 +134,13 @@ def options_form(name: str, preset_options: dict) -> dict:
                 options["path"] = str(path)
             continue
         k = f"setup.opt.{name}.{opt}"
+        if opt == "oracle_file":        # a server path: chosen from the files the project knows, never typed
+            choice = st.selectbox(opt, [""] + known_oracle_files(), key=k, help=help_text,
+                                  format_func=lambda p: Path(p).name if p else "(none: the random oracle)")
+            st.caption(help_text)
+            if choice:
+                options[opt] = choice
+            continue
         if k not in st.session_state:
             st.session_state[k] = show_option(preset_options[opt]) if opt in preset_options else ""
         text = st.text_input(opt, key=k, placeholder="default", help=help_text)

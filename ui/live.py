@@ -13,9 +13,8 @@ from types import SimpleNamespace
 import pandas as pd
 import streamlit as st
 
-from seqgan_core.config import LIVE_FIELDS, field_help
-from seqgan_core.runs import RunDB
-from seqgan_core.train.loop import validate_live
+from seqgan_core.config import LIVE_FIELDS, field_help, live_problems
+from seqgan_core.runs.store import RunReader, reader
 
 from . import charts, ribbon, series as S, state as U, tokens
 
@@ -25,7 +24,7 @@ COMMAND_HELP = {"pause": "Finish the current unit (epoch, g-step or d-step), sav
                 "stop": "Save a checkpoint and end the worker; Resume on the Runs page continues it."}
 LIVE_LABELS = {"g_steps": "g-steps", "d_steps": "d-steps", "k_epochs": "k (epochs per d-step)",
                "rollout_num": "N (roll-outs)"}
-HISTORY_KINDS = ("phase", "control", "schedule", "rejected", "resumed", "init_from")
+HISTORY_KINDS = ("phase", "control", "schedule", "rejected", "resumed", "dropped", "init_from", "branched")
 CAPTIONS = {
     "nll": "NLL-oracle: how surprised the true source is by G's samples (the paper's score; lower is better). "
            "NLL-test: how surprised G is by held-out real data. If the first falls while the second climbs, "
@@ -98,12 +97,14 @@ def schedule_form(run_id: str, run_dir: Path, progress: dict, cfg: dict, status:
     if not sent:
         return
     changes = {k: int(v) for k, v in values.items() if int(v) != current[k]}
-    errors = validate_live(SimpleNamespace(**current), changes)
+    errors, warnings = live_problems(SimpleNamespace(**current), changes)
     if not changes:
         st.info("Nothing changed.")
     elif errors:
         st.error("; ".join(errors))
     else:
+        for w in warnings:
+            st.warning(w)
         U.jobs().control(run_dir, "set", changes)
         st.success("Sent: " + ", ".join(f"{k} = {v}" for k, v in changes.items()) + " (recorded in the history).")
 
@@ -145,7 +146,7 @@ def _chart(where, fig, run_id: str, name: str) -> None:
         where.caption(CAPTIONS[name])
 
 
-def snapshots(run_id: str, db: RunDB) -> None:
+def snapshots(run_id: str, db: RunReader) -> None:
     """D's score histograms, the Q heatmap and the latest samples shaded by Q."""
     left, right = st.columns(2)
     _chart(left, charts.d_histogram(db.latest_snapshot("d_scores"), run_id), run_id, "dhist")
@@ -159,7 +160,7 @@ def snapshots(run_id: str, db: RunDB) -> None:
                 "first score every token.")
 
 
-def samples_panel(roll: dict | None, db: RunDB) -> None:
+def samples_panel(roll: dict | None, db: RunReader) -> None:
     """The latest g-step's samples shaded by Q; before any g-step, the latest evaluation's samples."""
     if roll:
         st.markdown(f"**Latest samples of G, each token shaded by its reward Q** (round {roll['round'] + 1})")
@@ -188,9 +189,16 @@ def describe(event: dict) -> str:
     return f"{kind}: {fields}"
 
 
-def history(db: RunDB) -> None:
-    """Controls, schedule changes and phase changes, newest first."""
-    events = db.events(HISTORY_KINDS)
+def history(db: RunReader) -> None:
+    """Controls, schedule changes and phase changes, newest first (read only while shown, and then only
+    the events recorded since the last refresh)."""
+    key = f"live.history.{db.dir.name}"
+    seen = st.session_state.get(key) or {"last": 0, "events": []}
+    new = db.events(HISTORY_KINDS, after_id=seen["last"])
+    if new:
+        seen = {"last": new[-1]["id"], "events": seen["events"] + new}
+        st.session_state[key] = seen
+    events = seen["events"]
     if not events:
         st.caption("No controls or schedule changes yet.")
         return
@@ -212,9 +220,9 @@ def panel(run_dir: str, cfg: dict, shown_status: str) -> None:
     series = S.run_series(run_dir, state)
     metric_tiles(series)
     curves(run_dir.name, series, cfg)
-    db = RunDB(run_dir)
+    db = reader(run_dir)
     snapshots(run_dir.name, db)
-    with st.expander("History of this run: controls, schedule changes, phases", expanded=False):
+    if st.toggle("History of this run: controls, schedule changes, phases", key=f"live.show_history.{run_dir.name}"):
         history(db)
     if status != shown_status:
         st.rerun()

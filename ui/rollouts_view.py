@@ -13,7 +13,8 @@ import numpy as np
 import streamlit as st
 
 from seqgan_core.runs import RunDB
-from seqgan_core.runs.inspect import load_trainer, reroll
+from seqgan_core.runs.store import read_vocab
+from seqgan_core.runs.inspect import reroll_in_subprocess
 
 from . import charts, datasets, tokens
 
@@ -44,12 +45,6 @@ def pick_token(snap: dict, run_id: str) -> tuple[int, int]:
     return b, t
 
 
-@st.cache_resource(max_entries=1, show_spinner="Loading the run's latest checkpoint…")
-def trainer(run_dir: str, mtime: float):
-    """One loaded checkpoint for the whole server (mtime: a newer checkpoint loads again)."""
-    return load_trainer(run_dir)
-
-
 def checkpoint_mtime(run_dir: Path) -> float | None:
     """When latest.pt was written (None before the first checkpoint)."""
     path = run_dir / "checkpoints" / "latest.pt"
@@ -60,11 +55,10 @@ def namer(run_dir: Path, cfg: dict):
     """ids -> token texts: the oracle's tokens are their numbers; other data sets need their vocabulary."""
     if cfg["data"]["name"] == "oracle":
         return lambda ids: [str(i) for i in ids]
-    mtime = checkpoint_mtime(run_dir)
-    if mtime is None:
+    vocab = read_vocab(run_dir)
+    if vocab is None:
         return lambda ids: [str(i) for i in ids]
-    ds = trainer(str(run_dir), mtime).ds
-    return lambda ids: [ds.vocab[i] if ds.vocab else str(i) for i in ids]
+    return lambda ids: [vocab[i] if 0 <= i < len(vocab) else str(i) for i in ids]
 
 
 def recorded(snap: dict, b: int, t: int, name_of) -> None:
@@ -105,10 +99,11 @@ def spread(scores: list[float], q: float | None = None) -> None:
         st.caption(f"Training recorded Q = {q:.3f} (rounded scores).")
 
 
-@st.cache_data(max_entries=8, show_spinner="Rolling out…")
+@st.cache_data(max_entries=32, show_spinner="Rolling out (in a process of its own)…")
 def _reroll(run_dir: str, mtime: float, ids: tuple[int, ...], n: int, seed: int) -> dict:
-    """Re-roll results, kept per checkpoint, sequence, N and seed."""
-    return reroll(trainer(run_dir, mtime), list(ids), n, seed)
+    """Re-roll results, kept per checkpoint, sequence, N and seed (small: numbers only). The models are
+    loaded and rolled out in a short-lived process, never in the web server."""
+    return reroll_in_subprocess(run_dir, list(ids), n, seed)
 
 
 def reroll_section(run_dir: Path, snap: dict, b: int, t: int, name_of) -> None:

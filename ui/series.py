@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seqgan_core.runs import RunDB
+from seqgan_core.runs.store import RunReader, reader
 
 COLUMNS = ["step", "name", "phase", "x", "value", "t"]
 MAX_RUNS = 16                # runs whose tables stay in memory (least recently used dropped first)
@@ -49,13 +49,13 @@ class SeriesCache:
             series = self._runs.pop(key, None)
             if series is None or series.generation != generation:
                 series = RunSeries(generation=generation)
-            self._extend(series, RunDB(run_dir))
+            self._extend(series, reader(run_dir))
             self._runs[key] = series
             while len(self._runs) > self.max_runs:
                 self._runs.popitem(last=False)
             return series
 
-    def _extend(self, series: RunSeries, db: RunDB) -> None:
+    def _extend(self, series: RunSeries, db: RunReader) -> None:
         """Append the rows from the last step on (that step's rows replace the copies held)."""
         if not db.path.exists():
             return

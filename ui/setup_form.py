@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import subprocess
 import time
-from pathlib import Path
 
 import streamlit as st
 
 from seqgan_core.config import PRESET_HELP, SECTIONS, ConfigError, RunConfig, apply_overrides, preset, validate
 from seqgan_core.accel import threads_for
+from seqgan_core.estimate import estimate_in_subprocess
 from seqgan_core.device import device_facts, list_devices
 from seqgan_core.runs.jobs import active_cpu_runs
-from seqgan_core.runs.jobs import REPO_ROOT
+from seqgan_core.train.checkpoint import init_from_problem, known_starts, resolve_asset
 
 from . import datasets, state as U
 
@@ -34,7 +35,7 @@ GROUPS = {
     "Optimisation": ["schedule.batch_size", "schedule.g_lr", "schedule.pg_lr", "schedule.d_lr",
                      "schedule.num_negatives", "schedule.grad_clip", "schedule.pg_loss_norm",
                      "schedule.fresh_pg_optimizer"],
-    "Models": ["generator.emb_dim", "generator.hidden_dim", "generator.temperature", "generator.init_std",
+    "Models": ["generator.emb_dim", "generator.hidden_dim", "generator.init_std",
                "discriminator.emb_dim", "discriminator.filter_sizes", "discriminator.num_filters",
                "discriminator.dropout", "discriminator.l2_reg"],
     "Run": ["name", "seed", "init_from"],
@@ -52,16 +53,20 @@ LABELS = {"schedule.g_steps": "g-steps", "schedule.d_steps": "d-steps", "schedul
 EXPANDED = ("The adversarial game", "Pre-training")
 
 
+# Not on the form: the device has its own picker; the generator temperature only shapes the samples the
+# CLI's `sample` prints (training and NLL-oracle always use τ = 1), so offering it here would mislead.
+NOT_ON_FORM = ("device", "generator.temperature")
+
+
 def _unlisted() -> list[str]:
     """Settings the engine has that GROUPS does not place (a field added later still gets a widget)."""
     listed = {p for paths in GROUPS.values() for p in paths}
-    top = [f.name for f in dataclasses.fields(RunConfig) if f.name not in SECTIONS and f.name != "device"]
+    top = [f.name for f in dataclasses.fields(RunConfig) if f.name not in SECTIONS]
     nested = [f"{sec}.{f.name}" for sec, cls in SECTIONS.items() if sec != "data" for f in dataclasses.fields(cls)]
-    return [p for p in top + nested if p not in listed]
+    return [p for p in top + nested if p not in listed and p not in NOT_ON_FORM]
 
 
-if _unlisted():
-    GROUPS["Other settings"] = _unlisted()
+FORM_GROUPS = {**GROUPS, **({"Other settings": _unlisted()} if _unlisted() else {})}
 
 
 def _field(path: str) -> dataclasses.Field:
@@ -85,7 +90,7 @@ def load(cfg: RunConfig) -> None:
     """Make cfg the draft: every widget key takes its value (called before the widgets are drawn)."""
     d = cfg.to_dict()
     st.session_state[BASE] = d
-    for paths in GROUPS.values():
+    for paths in FORM_GROUPS.values():
         for path in paths:
             st.session_state[f"setup.f.{path}"] = _widget_value(_get(d, path))
     st.session_state[DATASET] = d["data"]["name"]
@@ -126,7 +131,13 @@ def field_widget(path: str, errors: list[str]):
     f, key = _field(path), f"setup.f.{path}"
     label, help_text = LABELS.get(path, path.rpartition(".")[2].replace("_", " ")), f.metadata.get("help", "")
     current = st.session_state[key]
-    if f.metadata.get("choices"):
+    if path == "init_from":             # a server path: chosen from the checkpoints the project knows
+        starts = dict(known_starts(U.jobs().root))
+        if current and current not in starts:
+            starts[current] = current   # a preset's or a cloned run's own start stays selectable
+        value = st.selectbox(label, [""] + list(starts), key=key,
+                             format_func=lambda v: starts.get(v, "(none: pre-train from scratch)"))
+    elif f.metadata.get("choices"):
         value = st.selectbox(label, f.metadata["choices"], key=key)
     elif isinstance(current, bool):
         value = st.toggle(label, key=key)
@@ -150,7 +161,7 @@ def _float_step(value: float) -> float:
 def overrides() -> dict:
     """The draft's values as dotted overrides (lists parsed from their text)."""
     out = {}
-    for paths in GROUPS.values():
+    for paths in FORM_GROUPS.values():
         for path in paths:
             value = st.session_state[f"setup.f.{path}"]
             if isinstance(_get(st.session_state[BASE], path), list):
@@ -170,16 +181,16 @@ def build(data_name: str, options: dict, device: str) -> tuple[RunConfig | None,
 
 
 def problems(cfg: RunConfig, shape) -> list[str]:
-    """The engine's validation messages (with the data set's size where known), a missing init_from and a
-    missing upload."""
+    """The engine's validation messages (with the data set's size where known), the engine's own check of
+    the starting checkpoint (the same one the CLI and the worker run) and a missing upload."""
     errs = validate(cfg, *(shape or (None, None)))
-    missing = [_init_from_problem(cfg.init_from), datasets.missing_input(cfg.data.name, cfg.data.options)]
+    missing = [init_from_problem(cfg), datasets.missing_input(cfg.data.name, cfg.data.options)]
     return errs + [m for m in missing if m]
 
 
 def _init_from_problem(path: str) -> str | None:
-    """init_from is read by the worker, whose working folder is the repository root."""
-    if path and not (REPO_ROOT / path).is_file() and not Path(path).is_file():
+    """Whether a preset's starting checkpoint is present (it is shipped; a trimmed checkout may lack it)."""
+    if path and not resolve_asset(path).is_file():
         return f"init_from: no checkpoint at {path} (clear init_from to pre-train from scratch)"
     return None
 
@@ -192,7 +203,7 @@ def errors_for(path: str, errs: list[str]) -> list[str]:
 
 def groups(errs: list[str]) -> None:
     """Every setting, grouped; the game and pre-training open, the rest folded."""
-    for title, paths in GROUPS.items():
+    for title, paths in FORM_GROUPS.items():
         with st.expander(title, expanded=title in EXPANDED or any(errors_for(p, errs) for p in paths)):
             cols = st.columns(3)
             for i, path in enumerate(paths):
@@ -244,19 +255,12 @@ def start(cfg: RunConfig) -> str:
 def estimate_panel(cfg: RunConfig, sizes: dict) -> None:
     """Time per unit on the chosen device, measured by the engine, before anything is started.
     sizes: vocab_size / seq_len / num_train where known (else the engine assumes the oracle's)."""
-    try:
-        from seqgan_core.estimate import estimate
-    except ImportError:
-        st.info("Cost estimate: this engine version has no `seqgan_core.estimate` yet, so no measured time "
-                "per round can be shown. `python -m seqgan_core bench --quick` measures this machine meanwhile.",
-                icon=":material/timer_off:")
-        return
     if st.button("Measure the cost on this device", icon=":material/timer:", key="setup.measure"):
         t0 = time.time()
-        with st.spinner("Timing a few units on the chosen device…"):
+        with st.spinner("Timing a few units on the chosen device (in a process of its own)…"):
             try:
-                result = estimate(cfg, **sizes)
-            except (ConfigError, ValueError, RuntimeError) as e:
+                result = estimate_in_subprocess(cfg, **sizes)
+            except (ConfigError, ValueError, RuntimeError, subprocess.TimeoutExpired) as e:
                 st.error(f"The measurement failed: {e}")
                 return
             st.session_state["setup.estimate"] = (cfg.to_json(), result, time.time() - t0)

@@ -12,7 +12,7 @@ import streamlit as st
 
 from seqgan_core.runs import JobManager, RunDB, default_root
 from seqgan_core.runs.jobs import is_alive
-from seqgan_core.runs.store import LIVE_STATUSES
+from seqgan_core.runs.store import LIVE_STATUSES, reader
 
 KEY_RUN = "studio.run_id"          # the run the Live, Roll-outs and Learn pages show
 KEY_CLONE = "studio.clone_config"  # a config dict the Runs page hands to Setup
@@ -110,11 +110,12 @@ def require_run(runs: list[dict], empty: str) -> dict:
 def fresh_status(run_dir: Path) -> tuple[str, dict]:
     """The run's status and state read now; a live status whose worker has died is corrected by the
     manager (it marks the run interrupted), a queued run is given its chance to start."""
-    state = RunDB(run_dir).state()
+    db = reader(run_dir)
+    state = db.state()
     status = state.get("status", "queued")
     if (status in LIVE_STATUSES and not is_alive(state)) or status == "queued":
         jm = jobs()
         jm.schedule() if status == "queued" else jm.runs()
-        state = RunDB(run_dir).state()
+        state = db.state()
         status = state.get("status", "queued")
     return status, state

@@ -28,6 +28,15 @@ HELP = {
 SHARED_ORACLE = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "seqgan_paper_oracle.npz"
 
 
+def known_oracle_files() -> list[str]:
+    """Oracle files a browser may choose from (it never types a server path): the development copy beside
+    the project when present, and .npz files in the data cache."""
+    from .common import cache_dir
+    found = [SHARED_ORACLE] if SHARED_ORACLE.is_file() else []
+    found += sorted(cache_dir().glob("*.npz")) if cache_dir().is_dir() else []
+    return [str(p) for p in found]
+
+
 def build_oracle(opts: dict):
     if opts["source"] == "authors":
         path = Path(opts["oracle_file"] or SHARED_ORACLE)

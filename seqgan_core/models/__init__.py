@@ -3,4 +3,16 @@ from .discriminator import Discriminator
 from .generator import Generator, sample_categorical
 from .oracle import load_authors_oracle, random_oracle
 
-__all__ = ["Discriminator", "Generator", "sample_categorical", "load_authors_oracle", "random_oracle"]
+__all__ = ["Discriminator", "Generator", "build_models", "sample_categorical", "load_authors_oracle",
+           "random_oracle"]
+
+
+def build_models(cfg, vocab_size: int, device):
+    """G and D of a run's configuration on its device (the one place models are made from a config)."""
+    from .. import accel
+    g, d = cfg.generator, cfg.discriminator
+    gen = Generator(vocab_size, g.emb_dim, g.hidden_dim).init_normal(g.init_std).to(device)
+    disc = Discriminator(vocab_size, d.emb_dim, d.filter_sizes, d.num_filters, d.dropout, d.l2_reg).to(device)
+    disc.precision = d.precision
+    disc.packed = bool(accel.chunks(disc.out.weight.device)["d_packed"])
+    return gen, disc

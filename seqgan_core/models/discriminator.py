@@ -15,9 +15,12 @@ from .. import accel
 
 
 class Highway(nn.Module):
-    """out = t·relu(W_h x) + (1 − t)·x, t = σ(W_t x + b_t) with b_t starting at −2 (carry by default)."""
+    """out = t·relu(W_h x) + (1 − t)·x, t = σ(W_t x + b_t + gate_bias).
 
-    def __init__(self, size: int, gate_bias: float = -2.0):
+    The authors' code calls its highway(…, num_layers=1, bias=0): the gate starts open half-way, not at
+    the −2 (carry by default) of the highway paper's own recommendation."""
+
+    def __init__(self, size: int, gate_bias: float = 0.0):
         super().__init__()
         self.h = nn.Linear(size, size)
         self.t = nn.Linear(size, size)

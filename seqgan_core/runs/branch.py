@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..config import RunConfig, apply_overrides, check
-from ..train.loop import load_checkpoint, save_checkpoint
+from ..train.checkpoint import load_checkpoint, save_checkpoint
 from .store import RunDB, create_run
 
 BRANCH_POINTS = {"adversarial_start": "adv_start.pt", "mle_done": "mle_done.pt", "latest": "latest.pt"}

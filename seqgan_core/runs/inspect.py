@@ -36,13 +36,50 @@ def sample_run(run_dir: str | Path, n: int) -> list[str]:
     return [tr.ds.render(r) for r in ids.tolist()]
 
 
+def load_models(run_dir: str | Path, device: str = "cpu"):
+    """The run's G, D and roll-out policy from its latest checkpoint, without loading its data set."""
+    import json
+
+    from ..config import RunConfig
+    from ..models import build_models
+    from ..rollout import RolloutPolicy
+    from ..train.checkpoint import load_latest
+    latest = Path(run_dir) / "checkpoints" / "latest.pt"
+    ck, _ = load_latest(latest)
+    cfg = RunConfig.from_dict(json.loads(ck["config"]))
+    vocab = ck["gen"]["out.weight"].shape[0]
+    gen, disc = build_models(cfg, vocab, torch.device(device))
+    gen.load_state_dict(ck["gen"])
+    disc.load_state_dict(ck["disc"])
+    roll = RolloutPolicy(gen, cfg.schedule.rollout_delay)
+    roll.load_state_dict(ck["roll"])
+    return gen.eval(), disc.eval(), roll
+
+
 @torch.no_grad()
-def reroll(trainer, ids: list[int], n_rollouts: int, seed: int = 0) -> dict:
+def reroll_run(run_dir: str | Path, ids: list[int], n_rollouts: int, seed: int = 0) -> dict:
     """Q of every token of one sequence with N fresh completions per prefix, from the run's checkpoint.
-    A private RNG: the web server is shared by every session, and the seed must reproduce."""
-    rng = torch.Generator(device=trainer.device).manual_seed(seed)
-    y = torch.tensor([ids], dtype=torch.long, device=trainer.device)
-    res = rollout_q(trainer.roll.policy, trainer.disc, y, n_rollouts,
-                    sampler=lambda logits: sample_categorical(logits, rng), keep=(0,))
+    A private RNG, so that the seed reproduces. Runs in a process of its own (`python -m seqgan_core
+    reroll`): the web server never builds models."""
+    gen, disc, roll = load_models(run_dir)
+    rng = torch.Generator().manual_seed(seed)
+    y = torch.tensor([ids], dtype=torch.long)
+    res = rollout_q(roll.policy, disc, y, n_rollouts, sampler=lambda logits: sample_categorical(logits, rng),
+                    keep=(0,))
     return {"q": res.q[0].tolist(), "completions": res.completions[0].tolist(),
             "scores": res.completion_scores[0].tolist()}
+
+
+def reroll_in_subprocess(run_dir: str | Path, ids: list[int], n_rollouts: int, seed: int = 0,
+                         timeout: float = 300) -> dict:
+    import json
+    import subprocess
+    import sys
+    args = [sys.executable, "-m", "seqgan_core", "reroll", str(run_dir), "--ids", ",".join(map(str, ids)),
+            "-n", str(int(n_rollouts)), "--seed", str(int(seed))]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=timeout,
+                         cwd=Path(__file__).resolve().parents[2])
+    if out.returncode != 0:
+        lines = out.stderr.strip().splitlines()
+        raise ValueError(lines[-1].removeprefix("error: ") if lines else "the re-roll process failed")
+    return json.loads(out.stdout)

@@ -17,9 +17,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
-from ..config import RunConfig
+from ..config import RunConfig, check
+from ..train.checkpoint import load_latest, previous
 from ..device import choose_slot, device_facts
-from .store import LIVE_STATUSES, RunDB, StoreSink, create_run, default_root, list_runs, read_config
+from .store import (LIVE_STATUSES, RunDB, StoreSink, create_run, default_root, forget_reader, list_runs,
+                    read_config, write_vocab)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,7 +71,9 @@ class JobManager:
         self.root = Path(root or default_root())
 
     def submit(self, cfg: RunConfig) -> Path:
-        """Queue a run and start it if its device has a free slot."""
+        """Queue a run and start it if its device has a free slot (the config is checked first: nothing is
+        created for a run that cannot start)."""
+        check(cfg)
         run_dir = create_run(cfg, self.root)
         self.schedule()
         return run_dir
@@ -78,15 +82,19 @@ class JobManager:
         """All runs, after marking dead workers as interrupted (so every viewer sees the truth)."""
         runs = list_runs(self.root)
         for r in runs:
-            if r["state"].get("starting") and r["status"] == "queued" and not is_alive(r["state"]):
-                RunDB(r["dir"]).set_state(status="failed", starting=False,
-                                          error=f"the worker did not start; see {r['dir'] / 'worker.log'}")
-                r["status"] = "failed"
-            if r["status"] in LIVE_STATUSES and not is_alive(r["state"]):
-                RunDB(r["dir"]).set_state(status="interrupted",
-                                          error="the worker process ended unexpectedly; resume continues "
-                                                "from the last checkpoint")
-                r["status"] = "interrupted"
+            st, db = r["state"], RunDB(r["dir"])
+            # compare-and-set: the status and pid seen here must still hold when the change is written
+            if st.get("starting") and r["status"] == "queued" and not is_alive(st):
+                if db.transition("failed", expect=("queued",), pid=st.get("pid"), starting=False,
+                                 error=f"the worker did not start; see {r['dir'] / 'worker.log'}"):
+                    r["status"] = "failed"
+            if r["status"] in LIVE_STATUSES and not is_alive(st):
+                if db.transition("interrupted", expect=LIVE_STATUSES, pid=st.get("pid"),
+                                 error="the worker process ended unexpectedly; resume continues from the "
+                                       "last checkpoint."):
+                    r["status"] = "interrupted"
+                else:
+                    r["status"] = db.state().get("status", r["status"])
         return runs
 
     def schedule(self) -> list[Path]:
@@ -100,11 +108,11 @@ class JobManager:
                     busy[r["state"].get("slot", "cpu")] = busy.get(r["state"].get("slot", "cpu"), 0) + 1
             queued = [r for r in runs if r["status"] == "queued" and not r["state"].get("starting")]
             facts = device_facts() if queued else {}
-            for r in sorted(queued, key=lambda r: r["state"].get("created", 0)):
+            for r in sorted(queued, key=lambda r: r["state"].get("requeued") or r["state"].get("created", 0)):
                 try:
                     slot = choose_slot(r["config"].get("device", "auto"), busy, max_per_slot(), facts)
                 except ValueError as e:
-                    RunDB(r["dir"]).set_state(status="failed", error=str(e))
+                    RunDB(r["dir"]).transition("failed", expect=("queued",), error=str(e))
                     continue
                 if slot is None:
                     continue
@@ -132,14 +140,18 @@ class JobManager:
             st = db.state()
             if st.get("status") == "queued" or (st.get("status") in LIVE_STATUSES and is_alive(st)):
                 return
-            db.set_state(status="queued", error=None, created=time.time(), starting=False)
+            # 'created' stays what it was: a resumed run is still the run created then
+            db.transition("queued", expect=(st.get("status"),), error=None, starting=False,
+                          requeued=time.time())
         self.schedule()
 
     def delete(self, run_dir: Path):
+        """Remove a run, unless a worker is on it or about to be (live, paused, or starting)."""
         import shutil
         st = RunDB(run_dir).state()
-        if st.get("status") in LIVE_STATUSES and is_alive(st):
-            raise RuntimeError("stop the run before deleting it")
+        if is_alive(st) and (st.get("status") in LIVE_STATUSES or st.get("starting")):
+            raise RuntimeError("a worker is training this run (or starting to): stop it before deleting it")
+        forget_reader(run_dir)
         shutil.rmtree(run_dir)
 
 
@@ -154,17 +166,28 @@ def open_trainer(run_dir: Path, sink: StoreSink, fresh: Optional[RunConfig] = No
     cfg = fresh or read_config(run_dir)
     device = slot if slot and cfg.device == "auto" else None
     threads = set_threads(cfg.threads, run_dir.parent)
-    db.set_state(status="running", pid=os.getpid(), pid_start=_process_start_time(os.getpid()),
-                 starting=False, started=time.time(), error=None, threads=threads)
+    db.transition("running", pid=os.getpid(), pid_start=_process_start_time(os.getpid()),
+                  starting=False, started=time.time(), error=None, threads=threads)
     latest = run_dir / "checkpoints" / "latest.pt"
-    if fresh is None and latest.exists():
-        trainer = Trainer.resume(latest, sink, sink, checkpoint_dir=latest.parent, device=device)
-        db.truncate_after(trainer.pos.step)
-        db.put_event(trainer.pos.step, "resumed", {"step": trainer.pos.step})
+    if fresh is None and (latest.exists() or previous(latest).exists()):
+        ck, fallback = load_latest(latest)
+        trainer = Trainer.resume(latest, sink, sink, checkpoint_dir=latest.parent, device=device, ck=ck)
+        step = trainer.pos.step
+        last = db.truncate_to(trainer.marks) if trainer.marks else db.truncate_after(step)
+        dropped = db.drop_stale_requests()
+        lost = max(0, (last if last is not None else step) - step)
+        db.put_event(step, "resumed", {
+            "step": step, "units_redone": lost, "fallback": fallback,
+            "message": (f"resumed from the checkpoint at step {step}" +
+                        (f"; {lost} unit(s) recorded after it are trained again" if lost else "") +
+                        (f"; {fallback}" if fallback else ""))})
+        if dropped:
+            db.put_event(step, "dropped", {"requests": dropped, "why": "sent to the worker that died"})
     else:
         if device:
             cfg = cfg.replace(device=device)
         trainer = Trainer(cfg, sink, sink, dataset=dataset, checkpoint_dir=latest.parent)
+    write_vocab(run_dir, trainer.ds.vocab)
     trainer.measure_costs()
     return trainer
 
@@ -196,11 +219,11 @@ def run_worker(run_dir: str | Path) -> int:
     db = RunDB(run_dir)
     try:
         outcome = open_trainer(run_dir, StoreSink(db), slot=db.state().get("slot")).run()
-        db.set_state(status=outcome, ended=time.time())
+        db.transition(outcome, ended=time.time())
         return 0
     except Exception as e:  # the run fails with its error shown; the traceback goes to worker.log
         traceback.print_exc()
-        db.set_state(status="failed", error=f"{type(e).__name__}: {e}", ended=time.time())
+        db.transition("failed", error=f"{type(e).__name__}: {e}", ended=time.time())
         return 1
     finally:
         try:

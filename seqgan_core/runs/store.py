@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import sqlite3
+import threading
 import time
+from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Optional
 
-from ..config import RunConfig
+from ..config import ConfigError, RunConfig
+from ..contract import LIVE_STATUSES
 
-LIVE_STATUSES = ("running", "paused")
 SNAPSHOTS_KEPT = 20   # per kind: the Live page needs the latest; a few more for scrubbing back
 
 SCHEMA = """
@@ -42,9 +45,28 @@ def default_root() -> Path:
     return Path(os.environ.get("SEQGAN_RUNS", "runs")).resolve()
 
 
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+DATASET_NAME = re.compile(r"^[a-z0-9_]{1,40}$")
+
+
 def new_run_id(cfg: RunConfig) -> str:
+    """A fresh id: time, data set and a random suffix. The data set name comes from a config that anyone
+    may have written, so it is checked before it becomes part of a path."""
+    if not DATASET_NAME.match(str(cfg.data.name)):
+        raise ConfigError(f"data set name {cfg.data.name!r} is not a registry name (letters, digits, _)")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     return f"{stamp}-{cfg.data.name}-{secrets.token_hex(2)}"
+
+
+def run_path(root: str | Path, run_id: str) -> Path:
+    """The directory of run `run_id` under root; an id that is not a plain name (../x, a/b) is refused."""
+    root = Path(root).resolve()
+    if not isinstance(run_id, str) or not RUN_ID.match(run_id) or run_id in (".", ".."):
+        raise ValueError(f"{run_id!r} is not a run id")
+    path = (root / run_id).resolve()
+    if path.parent != root:
+        raise ValueError(f"{run_id!r} is not a run id")
+    return path
 
 
 class RunDB:
@@ -104,13 +126,50 @@ class RunDB:
             con.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)",
                             [(k, json.dumps(v)) for k, v in values.items()])
 
-    def truncate_after(self, step: int):
-        """Forget what a killed worker recorded after the checkpoint a resume starts from."""
+    def transition(self, to: str, expect: Optional[Iterable[str]] = None, pid: Optional[int] = None,
+                   **extra) -> bool:
+        """Set the status to `to` (with extra state) only if it is one of `expect` (any when None) and, when
+        pid is given, the recorded worker is that pid: one compare-and-set in one transaction, so a
+        worker's 'finished' is never overwritten by a viewer who saw it running a moment earlier."""
         with self.connect(write=True) as con:
-            # rows at the checkpoint's own step are replayed identically (INSERT OR REPLACE)
+            cur = dict(con.execute("SELECT key, value FROM state WHERE key IN ('status', 'pid')").fetchall())
+            status = json.loads(cur.get("status", '"queued"'))
+            if expect is not None and status not in set(expect):
+                return False
+            if pid is not None and json.loads(cur.get("pid", "null")) != pid:
+                return False
+            con.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)",
+                            [(k, json.dumps(v)) for k, v in {"status": to, **extra}.items()])
+        return True
+
+    def marks(self) -> dict:
+        """How far the record goes now (row ids); a checkpoint stores this so a resume can cut back to it."""
+        with self.connect() as con:
+            return {t: con.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {t}").fetchone()[0]
+                    for t in ("metrics", "snapshots", "events")}
+
+    def truncate_to(self, marks: dict) -> int:
+        """Forget what a killed worker recorded after the checkpoint a resume starts from (rows written after
+        its marks); returns the last step that had been recorded, for the resume message."""
+        with self.connect(write=True) as con:
+            last = con.execute("SELECT MAX(step) FROM metrics").fetchone()[0]
+            for table in ("metrics", "snapshots", "events"):
+                con.execute(f"DELETE FROM {table} WHERE rowid > ?", (int(marks.get(table, 0)),))
+        return -1 if last is None else int(last)
+
+    def truncate_after(self, step: int):
+        """For checkpoints written before marks existed: forget rows after the checkpoint's step."""
+        with self.connect(write=True) as con:
             con.execute("DELETE FROM metrics WHERE step > ?", (step,))
             con.execute("DELETE FROM snapshots WHERE step > ?", (step,))
             con.execute("DELETE FROM events WHERE step > ?", (step,))
+
+    def drop_stale_requests(self) -> list[dict]:
+        """Control requests a dead worker never took: they were meant for it, not for the resumed one."""
+        with self.connect(write=True) as con:
+            rows = con.execute("SELECT id, command, payload FROM control WHERE taken = 0 ORDER BY id").fetchall()
+            con.execute("UPDATE control SET taken = 2 WHERE taken = 0")
+        return [{"command": c, "payload": json.loads(p or "{}")} for _, c, p in rows]
 
     def take_control(self) -> list[dict]:
         with self.connect(write=True) as con:
@@ -181,6 +240,82 @@ class RunDB:
         return -1 if row[0] is None else int(row[0])
 
 
+class RunReader:
+    """The pages' view of one run: a single connection kept open and shared by every viewer of the run
+    (a lock serialises it: Streamlit serves sessions from several threads), reading only what changed —
+    a snapshot's JSON is parsed once, when a newer one arrives, and events are read from an id on."""
+
+    def __init__(self, run_dir: str | Path):
+        self.dir = Path(run_dir)
+        self.path = self.dir / "run.db"
+        self._con: Optional[sqlite3.Connection] = None
+        self._lock = threading.Lock()
+        self._snaps: dict[str, tuple] = {}          # kind -> (id, parsed payload)
+
+    def _rows(self, sql: str, args=()) -> list:
+        with self._lock:
+            if self._con is None:
+                if not self.path.exists():
+                    raise FileNotFoundError(f"no run at {self.dir}")
+                self._con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            return self._con.execute(sql, args).fetchall()
+
+    def state(self) -> dict:
+        if not self.path.exists():
+            return {}
+        return {k: json.loads(v) for k, v in self._rows("SELECT key, value FROM state")}
+
+    def metrics_since(self, step: int = -1) -> list[tuple]:
+        return self._rows("SELECT step, name, phase, x, value, t FROM metrics WHERE step > ? ORDER BY step", (step,))
+
+    def latest_snapshot(self, kind: str) -> Optional[dict]:
+        row = self._rows("SELECT MAX(id) FROM snapshots WHERE kind = ?", (kind,))[0]
+        if row[0] is None:
+            return None
+        cached = self._snaps.get(kind)
+        if cached and cached[0] == row[0]:
+            return cached[1]
+        step, payload, t = self._rows("SELECT step, payload, t FROM snapshots WHERE id = ?", (row[0],))[0]
+        parsed = {"step": step, "t": t, **json.loads(payload)}
+        self._snaps[kind] = (row[0], parsed)
+        return parsed
+
+    def events(self, kinds: Iterable[str], after_id: int = 0) -> list[dict]:
+        kinds = list(kinds)
+        rows = self._rows(f"SELECT id, step, kind, payload, t FROM events WHERE id > ? AND kind IN "
+                          f"({','.join('?' * len(kinds))}) ORDER BY id", [after_id, *kinds])
+        return [{"id": i, "step": s, "kind": k, "t": t, **json.loads(p)} for i, s, k, p, t in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+
+
+_readers: "OrderedDict[str, RunReader]" = OrderedDict()
+_readers_lock = threading.Lock()
+MAX_READERS = 32          # open connections kept (least recently used closed first)
+
+
+def reader(run_dir: str | Path) -> RunReader:
+    """The shared reader of a run (one connection per run for the whole web server)."""
+    key = str(Path(run_dir))
+    with _readers_lock:
+        r = _readers.pop(key, None) or RunReader(run_dir)
+        _readers[key] = r
+        while len(_readers) > MAX_READERS:
+            _readers.popitem(last=False)[1].close()
+        return r
+
+
+def forget_reader(run_dir: str | Path) -> None:
+    with _readers_lock:
+        r = _readers.pop(str(Path(run_dir)), None)
+    if r is not None:
+        r.close()
+
+
 class StoreSink:
     """Adapts the trainer's Sink and Control interfaces to a run's database."""
 
@@ -203,7 +338,10 @@ class StoreSink:
             self.on_progress(info)
 
     def status(self, state):
-        self.db.set_state(status=state)
+        self.db.transition(state, expect=LIVE_STATUSES)
+
+    def marks(self):
+        return self.db.marks()
 
     def poll(self):
         return self.db.take_control()
@@ -211,9 +349,8 @@ class StoreSink:
 
 def create_run(cfg: RunConfig, root: Optional[Path] = None, run_dir: Optional[Path] = None) -> Path:
     """A new run directory with its config and a 'queued' status."""
-    if run_dir is None:
-        root = Path(root or default_root())
-        run_dir = root / new_run_id(cfg)
+    if run_dir is None:   # (a run_dir given by the CLI's --out is the user's own path)
+        run_dir = run_path(Path(root or default_root()), new_run_id(cfg))
     run_dir = Path(run_dir)
     if (run_dir / "run.db").exists():
         raise FileExistsError(f"{run_dir} already holds a run: choose another --out or use `resume`")
@@ -231,6 +368,22 @@ def _versions() -> dict:
     import torch
     from .. import __version__
     return {"seqgan_studio": __version__, "torch": torch.__version__, "python": platform.python_version()}
+
+
+def write_vocab(run_dir: str | Path, vocab: Optional[list]) -> None:
+    """The data set's id → token table beside the run (pages name tokens without loading the data)."""
+    path = Path(run_dir) / "vocab.json"
+    if vocab is not None and not path.exists():
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(list(vocab)))
+        os.replace(tmp, path)
+
+
+def read_vocab(run_dir: str | Path) -> Optional[list]:
+    try:
+        return json.loads((Path(run_dir) / "vocab.json").read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def read_config(run_dir: str | Path) -> RunConfig:

@@ -2,16 +2,17 @@
 
 The run is a sequence of units: MLE epochs, D pre-training rounds, then adversarial rounds made of
 g-steps (one policy-gradient minibatch each) and d-steps (fresh negatives + k epochs of D). Between units
-the trainer reads control requests (pause, resume, stop, step, schedule changes) and may checkpoint. A
-checkpoint holds the config, the position, every state dict and the RNG states, so resuming from it
-replays exactly what an uninterrupted run would have done. Everything observable goes to a Sink.
+the controller reads requests (pause, resume, stop, step, schedule changes) and the trainer may
+checkpoint. A checkpoint holds the config, the position, every state dict, the RNG states, the elapsed
+time and where the run's record stood, so resuming from it replays exactly what an uninterrupted run
+would have done. Control lives in control.py, timing and snapshot payloads in report.py, files in
+checkpoint.py; this file is the algorithm.
 """
 from __future__ import annotations
 
 import copy
 import dataclasses
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,17 +20,19 @@ from typing import Optional
 
 import torch
 
+from .. import accel
 from .. import data as data_mod
-from ..config import LIVE_FIELDS, ConfigError, RunConfig, check
+from ..config import ConfigError, RunConfig, check
+from ..contract import PHASES, Phase, curve_x
 from ..device import resolve_device
 from ..metrics.evaluate import Evaluator
-from ..models import Discriminator, Generator
-from .. import accel
+from ..models import build_models
 from ..rollout import RolloutPolicy
-from . import steps
+from . import report, steps
+from .checkpoint import (CHECKPOINT_FORMAT, incompatibility, load_checkpoint, resolve_asset,  # noqa: F401
+                         save_checkpoint)
+from .control import Control, Controller, Sink
 
-CHECKPOINT_FORMAT = 1
-PHASES = ("mle", "d_pretrain", "adversarial", "done")
 D_PROBE = 256          # real and generated sequences D scores after each D phase (histograms, accuracy)
 
 
@@ -42,29 +45,12 @@ class Position:
     step: int = 0          # units finished in the whole run
 
 
-class Sink:
-    """Receives what a run produces; the run store implements it, tests may collect it."""
-
-    def scalars(self, step: int, phase: str, x: float, values: dict) -> None: ...
-    def snapshot(self, step: int, kind: str, payload: dict) -> None: ...
-    def event(self, step: int, kind: str, payload: dict) -> None: ...
-    def progress(self, info: dict) -> None: ...
-    def status(self, state: str) -> None: ...
-
-
-class Control:
-    """Source of control requests: a list of {"command": ..., "payload": {...}} per poll."""
-
-    def poll(self) -> list[dict]:
-        return []
-
-
 class Trainer:
     def __init__(self, cfg: RunConfig, sink: Optional[Sink] = None, control: Optional[Control] = None,
                  dataset=None, checkpoint_dir: Optional[str | Path] = None):
         check(cfg)
         self.cfg = copy.deepcopy(cfg)
-        self.sink, self.control = sink or Sink(), control or Control()
+        self.sink = sink or Sink()
         self.device = resolve_device(cfg.device)
         accel.set_deterministic(self.device, cfg.deterministic)
         self.ckpt_dir = Path(checkpoint_dir) if checkpoint_dir else None
@@ -78,15 +64,14 @@ class Trainer:
         if self.ds.oracle is not None:
             self.ds.oracle.to(self.device)
         self.schedule = copy.deepcopy(cfg.schedule)   # live values; 'set' requests change them
+        self.pos = Position()
         self._build_models()
         self.evaluate = Evaluator(self.ds, cfg.eval.nll_samples)  # τ = 1: the policy being trained
-        self.pos = Position()
-        self.paused = self.stopping = self.step_once = False
-        self.pending: dict = {}
-        self.unit_time: dict[str, list[float]] = {}   # unit kind -> [count, seconds]
-        self.started = time.time()
+        self.control = Controller(control or Control(), self.sink, self.schedule, self.pos, self._on_pause)
+        self.clock = report.Clock()
         self._pending_checkpoint = False              # a unit asked for a checkpoint once it is counted
         self._ckpt_at = None                          # (step, phase) of the last checkpoint written
+        self.init_history: list = []
         if cfg.init_from:
             self._init_from(cfg.init_from)
         self.estimates: Optional[dict] = None          # seconds per unit before any was measured
@@ -103,14 +88,8 @@ class Trainer:
 
     # --- construction -------------------------------------------------------------------------------
     def _build_models(self):
-        c, V = self.cfg, self.ds.vocab_size
-        self.gen = Generator(V, c.generator.emb_dim, c.generator.hidden_dim).init_normal(
-            c.generator.init_std).to(self.device)
-        d = c.discriminator
-        self.disc = Discriminator(V, d.emb_dim, d.filter_sizes, d.num_filters, d.dropout, d.l2_reg).to(self.device)
-        self.disc.precision = d.precision
-        self.disc.packed = bool(accel.chunks(self.device)["d_packed"])
-        s, dev = self.schedule, self.device
+        c, s, dev = self.cfg, self.schedule, self.device
+        self.gen, self.disc = build_models(c, self.ds.vocab_size, dev)
         self.g_opt = accel.adam(self.gen.parameters(), s.g_lr, dev)
         # The authors give PG its own Adam; reusing the MLE moments derails PG (REFERENCE.md probe).
         self.pg_opt = accel.adam(self.gen.parameters(), s.pg_lr, dev) if s.fresh_pg_optimizer else self.g_opt
@@ -125,15 +104,17 @@ class Trainer:
         path = resolve_asset(path)
         ck = load_checkpoint(path)
         other = RunConfig.from_dict(json.loads(ck["config"]))
-        problem = _incompatibility(self.cfg, other)
+        problem = incompatibility(self.cfg, other, has_optimiser="g_opt" in ck)
         if problem:
             raise ConfigError(problem)
         self.gen.load_state_dict(ck["gen"])
+        if "g_opt" in ck:
+            self.g_opt.load_state_dict(ck["g_opt"])   # so reusing the MLE optimiser means what it says
         self.roll = RolloutPolicy(self.gen, self.schedule.rollout_delay)
         # the curve axis continues after the epochs the starting point was trained for
         self.cfg.schedule.pretrain_g_epochs = self.schedule.pretrain_g_epochs = other.schedule.pretrain_g_epochs
         if ck["position"]["phase"] != "mle":
-            self.pos = Position(phase="d_pretrain", step=ck["position"]["step"])
+            self.pos.phase, self.pos.step = Phase.D_PRETRAIN.value, ck["position"]["step"]
         self.init_history = ck.get("history", [])
         self.sink.event(0, "init_from", {"path": str(path), "mle_epochs": ck["position"]["step"]})
         for row in self.init_history:
@@ -144,29 +125,26 @@ class Trainer:
         """Train until done or stopped; returns 'finished' or 'stopped'."""
         self._skip_empty_phases()
         self._report()
-        while self.pos.phase != "done":
-            self._poll()
-            if self.stopping:
+        while self.pos.phase != Phase.DONE.value:
+            if not self.control.between_units():
                 self.checkpoint()
                 return "stopped"
             t0 = time.time()
             kind = self._unit()
-            self._account(kind, time.time() - t0)
+            self.clock.account(kind, time.time() - t0)
             self._skip_empty_phases()
             self._report()
-            if self.step_once:
-                self.step_once, self.paused = False, True
-                self.sink.status("paused")
+            self.control.after_unit()
         self.checkpoint()
         return "finished"
 
     def _unit(self) -> str:
         """Run the next unit of work; returns its kind (for timing)."""
         p, s = self.pos, self.schedule
-        if p.phase == "mle":
+        if p.phase == Phase.MLE.value:
             kind = "mle"
             self._mle_epoch()
-        elif p.phase == "d_pretrain":
+        elif p.phase == Phase.D_PRETRAIN.value:
             kind = "d_pretrain"
             self._d_round(s.pretrain_d_epochs, "d_pretrain")
             p.index += 1
@@ -180,7 +158,7 @@ class Trainer:
             self._d_round(s.k_epochs, "adversarial")
             p.d_done += 1
         p.step += 1
-        if p.phase == "adversarial" and p.g_done >= s.g_steps and p.d_done >= s.d_steps:
+        if p.phase == Phase.ADVERSARIAL.value and p.g_done >= s.g_steps and p.d_done >= s.d_steps:
             self._end_round()
         if self._pending_checkpoint:
             self._pending_checkpoint = False
@@ -197,16 +175,16 @@ class Trainer:
         """Move on from finished phases (checkpointing at each phase end)."""
         p, lengths = self.pos, self._phase_lengths()
         left = p.phase
-        while p.phase != "done" and p.index >= lengths[p.phase]:
+        while p.phase != Phase.DONE.value and p.index >= lengths[p.phase]:
             p.phase, p.index, p.g_done, p.d_done = PHASES[PHASES.index(p.phase) + 1], 0, 0, 0
         if p.phase != left:
             self.sink.event(p.step, "phase", {"phase": p.phase})
-            if p.phase == "adversarial":
+            if p.phase == Phase.ADVERSARIAL.value:
                 self.roll = RolloutPolicy(self.gen, self.schedule.rollout_delay)  # β ← θ (Algorithm 1, line 3)
-                self._apply_pending()
+                self.control.apply_pending()
             # named copies: where the controls branch off (MLE done; D pre-trained, adversarial start)
-            also = (("mle_done.pt",) if left == "mle" else ()) + \
-                (("adv_start.pt",) if p.phase == "adversarial" else ())
+            also = (("mle_done.pt",) if left == Phase.MLE.value else ()) + \
+                (("adv_start.pt",) if p.phase == Phase.ADVERSARIAL.value else ())
             self.checkpoint(also=also)
 
     # --- units ---------------------------------------------------------------------------------------
@@ -232,12 +210,16 @@ class Trainer:
         self.sink.scalars(p.step, "adversarial", self._x(), {
             "g/reward_mean": out["q_mean"], "g/reward_last": out["q_last"],
             "g/pg_loss": out["loss"], "g/entropy": out["entropy"]})
-        self.sink.snapshot(p.step, "rollout", self._rollout_snapshot(y, res, out["logp"]))
+        self.sink.snapshot(p.step, "rollout", report.rollout_snapshot(
+            y, res, out["logp"], self.ds, self.cfg.eval.snapshot_samples, p, s))
 
     def _d_round(self, epochs: int, phase: str):
+        """Fresh negatives and k epochs of D, balanced: as many real as generated sequences (a training set
+        smaller than num_negatives gets as many negatives as it has sequences)."""
         s, p = self.schedule, self.pos
-        fake = self.gen.sample(s.num_negatives, self.ds.seq_len)
-        real = steps.real_subset(self.train_data, s.num_negatives)
+        n = min(s.num_negatives, len(self.train_data))
+        fake = self.gen.sample(n, self.ds.seq_len)
+        real = steps.real_subset(self.train_data, n)
         out = steps.d_train(self.disc, self.d_opt, real, fake, epochs, s.batch_size, self.d_step)
         values = {"d/loss": out["loss"], "d/train_acc": out["train_acc"]}
         values.update(self._probe_d())
@@ -252,20 +234,17 @@ class Trainer:
             self.sink.scalars(p.step, "adversarial", self._x(), self._eval_g())
         p.index, p.g_done, p.d_done = r + 1, 0, 0
         self._pending_checkpoint = p.index % self.cfg.eval.checkpoint_every_rounds == 0
-        self._apply_pending()
+        self.control.apply_pending()
 
     def _x(self) -> int:
-        """Curve coordinate: MLE epochs count first, then adversarial rounds continue the axis."""
-        return self.schedule.pretrain_g_epochs + self.pos.index if self.pos.phase == "adversarial" \
-            else self.pos.index
+        return curve_x(self.pos.phase, self.pos.index, self.schedule.pretrain_g_epochs)
 
     # --- measurements ----------------------------------------------------------------------------------
     def _eval_g(self) -> dict:
         self.gen.eval()
         values, samples = self.evaluate(self.gen)
-        k = self.cfg.eval.snapshot_samples
-        self.sink.snapshot(self.pos.step, "samples", {
-            "ids": samples[:k].tolist(), "tokens": [self.ds.tokens(r) for r in samples[:k].tolist()]})
+        self.sink.snapshot(self.pos.step, "samples",
+                           report.samples_snapshot(samples, self.ds, self.cfg.eval.snapshot_samples))
         return values
 
     @torch.no_grad()
@@ -274,78 +253,13 @@ class Trainer:
         real = self.ds.test[:n].to(self.device)
         fake = self.gen.sample(n, self.ds.seq_len)
         sr, sf = self.disc.score(real), self.disc.score(fake)
-        self.sink.snapshot(self.pos.step, "d_scores", {
-            "real": [round(v, 4) for v in sr.tolist()], "fake": [round(v, 4) for v in sf.tolist()]})
-        return {"d/acc_real": (sr > 0.5).float().mean().item(), "d/acc_fake": (sf <= 0.5).float().mean().item(),
-                "d/score_real": sr.mean().item(), "d/score_fake": sf.mean().item()}
-
-    def _rollout_snapshot(self, y, res, logp) -> dict:
-        k = self.cfg.eval.snapshot_samples
-        comp = res.completions.get(0, torch.empty(0))                 # (T-1, N, T); none without D
-        return {
-            "round": self.pos.index, "g_step": self.pos.g_done, "rollout_num": self.schedule.rollout_num,
-            "ids": y[:k].tolist(), "tokens": [self.ds.tokens(r) for r in y[:k].tolist()],
-            "q": [[round(v, 5) for v in row] for row in res.q[:k].tolist()],
-            "logp": [[round(v, 5) for v in row] for row in logp[:k].tolist()],
-            "completions": comp.tolist(),
-            "completion_scores": [[round(v, 5) for v in row]
-                                  for row in res.completion_scores.get(0, torch.empty(0)).tolist()],
-        }
-
-    # --- control ----------------------------------------------------------------------------------------
-    def _poll(self):
-        self._apply_commands(self.control.poll())
-        was_paused = self.paused
-        if self.paused and not self.stopping and not self.step_once:
-            self.checkpoint()  # a paused run is always safe to kill
-            self.sink.status("paused")
-            self._report()
-        while self.paused and not self.stopping and not self.step_once:
-            time.sleep(0.2)
-            self._apply_commands(self.control.poll())
-        if was_paused and not self.paused and not self.stopping:
-            self.sink.status("running")
-        if self.step_once:
-            self.sink.status("running")
-
-    def _apply_commands(self, commands: list[dict]):
-        for c in commands:
-            cmd, payload = c.get("command"), c.get("payload") or {}
-            if cmd == "pause":
-                self.paused = True
-            elif cmd == "resume":
-                self.paused = False
-            elif cmd == "stop":
-                self.stopping = True
-            elif cmd == "step":
-                self.step_once = True
-            elif cmd == "set":
-                self._request_schedule(payload)
-            self.sink.event(self.pos.step, "control", {"command": cmd, **payload})
-
-    def _request_schedule(self, changes: dict):
-        errs = validate_live(self.schedule, changes)
-        if errs:
-            self.sink.event(self.pos.step, "rejected", {"changes": changes, "why": "; ".join(errs)})
-            return
-        self.pending.update({k: int(v) for k, v in changes.items()})
-        if self.pos.phase != "adversarial" or (self.pos.g_done == 0 and self.pos.d_done == 0):
-            self._apply_pending()
-
-    def _apply_pending(self):
-        if not self.pending:
-            return
-        for k, v in self.pending.items():
-            setattr(self.schedule, k, v)
-        self.sink.event(self.pos.step, "schedule", {**self.pending, "from_round": self.pos.index})
-        self.pending = {}
+        self.sink.snapshot(self.pos.step, "d_scores", report.d_scores_snapshot(sr, sf))
+        acc_real, acc_fake, mean_real, mean_fake = torch.stack(
+            [(sr > 0.5).float().mean(), (sf <= 0.5).float().mean(), sr.mean(), sf.mean()]).tolist()
+        return {"d/acc_real": acc_real, "d/acc_fake": acc_fake, "d/score_real": mean_real,
+                "d/score_fake": mean_fake}
 
     # --- progress ---------------------------------------------------------------------------------------
-    def _account(self, kind: str, seconds: float):
-        c = self.unit_time.setdefault(kind, [0, 0.0])
-        c[0] += 1
-        c[1] += seconds
-
     def remaining_units(self) -> dict:
         s, p = self.schedule, self.pos
         rem = {"mle": 0, "d_pretrain": 0, "g_step": 0, "d_step": 0}
@@ -362,30 +276,23 @@ class Trainer:
 
     def eta_seconds(self, estimates: Optional[dict] = None) -> Optional[float]:
         """Remaining time from the measured mean time of each kind of unit (or given estimates)."""
-        total = 0.0
-        for kind, n in self.remaining_units().items():
-            if n == 0:
-                continue
-            if kind in self.unit_time:
-                c, secs = self.unit_time[kind]
-                total += n * secs / c
-            elif estimates and kind in estimates:
-                total += n * estimates[kind]
-            else:
-                return None
-        return total
+        return self.clock.eta(self.remaining_units(), estimates)
 
     def _report(self):
-        p, s = self.pos, self.schedule
+        p = self.pos
         eta = self.eta_seconds(self.estimates)
-        elapsed = time.time() - self.started
+        elapsed = self.clock.elapsed()
         self.sink.progress({
             "phase": p.phase, "index": p.index, "phase_total": self._phase_lengths()[p.phase], "g_done": p.g_done,
-            "d_done": p.d_done, "step": p.step, "paused": self.paused,
-            "schedule": {k: getattr(s, k) for k in LIVE_FIELDS}, "pending": dict(self.pending),
+            "d_done": p.d_done, "step": p.step, "paused": self.control.paused,
+            "schedule": self.control.live_schedule(), "pending": dict(self.control.pending),
             "elapsed_s": elapsed, "eta_s": eta,
             "fraction": (elapsed / (elapsed + eta)) if eta is not None and elapsed + eta > 0 else None,
         })
+
+    def _on_pause(self):
+        self.checkpoint()  # a paused run is always safe to kill
+        self._report()
 
     # --- checkpoints ------------------------------------------------------------------------------------
     def state(self) -> dict:
@@ -398,20 +305,23 @@ class Trainer:
             "format": CHECKPOINT_FORMAT, "config": cfg.to_json(), "position": dataclasses.asdict(self.pos),
             "gen": self.gen.state_dict(), "disc": self.disc.state_dict(), "g_opt": self.g_opt.state_dict(),
             "pg_opt": self.pg_opt.state_dict(), "d_opt": self.d_opt.state_dict(),
-            "roll": self.roll.state_dict(), "rng": rng, "pending": json.dumps(self.pending),
-            "unit_time": json.dumps(self.unit_time),
+            "roll": self.roll.state_dict(), "rng": rng, "pending": json.dumps(self.control.pending),
+            "unit_time": json.dumps(self.clock.unit_time), "elapsed_s": self.clock.elapsed(),
+            "marks": json.dumps(self.sink.marks()),
         }
 
     def load_state(self, ck: dict):
-        self.pos = Position(**ck["position"])
+        self.pos.__dict__.update(ck["position"])       # the controller holds this same object
         self.gen.load_state_dict(ck["gen"])
         self.disc.load_state_dict(ck["disc"])
         self.g_opt.load_state_dict(ck["g_opt"])
         self.pg_opt.load_state_dict(ck["pg_opt"])
         self.d_opt.load_state_dict(ck["d_opt"])
         self.roll.load_state_dict(ck["roll"])
-        self.pending = json.loads(ck.get("pending", "{}"))
-        self.unit_time = json.loads(ck.get("unit_time", "{}"))
+        self.control.pending = json.loads(ck.get("pending", "{}"))
+        self.clock.unit_time = json.loads(ck.get("unit_time", "{}"))
+        self.clock.elapsed_before = float(ck.get("elapsed_s", 0.0))
+        self.marks = json.loads(ck.get("marks", "{}"))
         torch.set_rng_state(ck["rng"]["torch"])
         if "cuda" in ck["rng"] and self.device.type == "cuda":
             torch.cuda.set_rng_state(ck["rng"]["cuda"], self.device)
@@ -430,9 +340,9 @@ class Trainer:
 
     @classmethod
     def resume(cls, path: str | Path, sink: Optional[Sink] = None, control: Optional[Control] = None,
-               checkpoint_dir=None, device: Optional[str] = None) -> "Trainer":
-        """A trainer that continues exactly where the checkpoint at path left off."""
-        ck = load_checkpoint(path)
+               checkpoint_dir=None, device: Optional[str] = None, ck: Optional[dict] = None) -> "Trainer":
+        """A trainer that continues exactly where the checkpoint at path (or the given one) left off."""
+        ck = ck or load_checkpoint(path)
         cfg = RunConfig.from_dict(json.loads(ck["config"]))
         cfg.init_from = ""  # already applied when the run began
         if device:
@@ -440,74 +350,3 @@ class Trainer:
         tr = cls(cfg, sink, control, checkpoint_dir=checkpoint_dir)
         tr.load_state(ck)
         return tr
-
-
-def resolve_asset(path: str | Path) -> Path:
-    """A relative path that does not exist from here is looked up in the repository (shipped assets)."""
-    path = Path(path)
-    if not path.is_absolute() and not path.exists():
-        return Path(__file__).resolve().parents[2] / path
-    return path
-
-
-def init_from_problem(cfg: RunConfig) -> Optional[str]:
-    """Why cfg.init_from cannot start this run (no such file, other data or generator settings), or None."""
-    if not cfg.init_from:
-        return None
-    try:
-        other = RunConfig.from_dict(json.loads(load_checkpoint(resolve_asset(cfg.init_from))["config"]))
-    except (FileNotFoundError, ValueError) as e:
-        return f"init_from: {e}"
-    return _incompatibility(cfg, other)
-
-
-def _incompatibility(cfg: RunConfig, other: RunConfig) -> Optional[str]:
-    """Why a checkpoint trained under `other` cannot start cfg's run, or None."""
-    if other.data != cfg.data:
-        return (f"init_from {cfg.init_from} was trained on data set '{other.data.name}' with options "
-                f"{other.data.options}; clear init_from to pre-train on this data set from scratch")
-    if (other.generator.emb_dim, other.generator.hidden_dim) != (cfg.generator.emb_dim, cfg.generator.hidden_dim):
-        return f"init_from {cfg.init_from} has another generator size; clear init_from to pre-train from scratch"
-    return None
-
-
-def validate_live(schedule, changes: dict) -> list[str]:
-    """Problems with a live schedule change (the Live page's controls)."""
-    errs = []
-    bad = set(changes) - set(LIVE_FIELDS)
-    if bad:
-        return [f"{', '.join(sorted(bad))} cannot change during a run (only {', '.join(LIVE_FIELDS)})"]
-    try:
-        new = {k: int(changes.get(k, getattr(schedule, k))) for k in LIVE_FIELDS}
-    except (TypeError, ValueError):
-        return ["schedule values must be whole numbers"]
-    if min(new["g_steps"], new["d_steps"], new["k_epochs"]) < 0:
-        errs.append("g_steps, d_steps and k_epochs must be ≥ 0")
-    if new["rollout_num"] < 1:
-        errs.append("rollout_num must be ≥ 1")
-    if new["g_steps"] + new["d_steps"] < 1:
-        errs.append("g_steps and d_steps cannot both be 0")
-    if new["d_steps"] > 0 and new["k_epochs"] < 1:
-        errs.append("k_epochs must be ≥ 1 when d_steps > 0")
-    return errs
-
-
-def save_checkpoint(state: dict, path: Path):
-    """Atomic: a reader or a crash never sees half a file."""
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-
-
-def load_checkpoint(path) -> dict:
-    """Tensors and plain containers only (weights_only): never unpickle arbitrary objects."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    try:
-        ck = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # corrupt or foreign file
-        raise ValueError(f"{path} is not a readable SeqGAN Studio checkpoint ({type(e).__name__})") from None
-    if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not a SeqGAN Studio checkpoint (format {CHECKPOINT_FORMAT})")
-    return ck
