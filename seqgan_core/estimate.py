@@ -12,7 +12,7 @@ import torch
 from . import accel
 from .config import RunConfig, check
 from .device import resolve_device
-from .models import Discriminator, Generator
+from .models import build_models
 from .rollout import rollout_q
 from .train import steps
 
@@ -39,10 +39,8 @@ def estimate(cfg: RunConfig, vocab_size: int | None = None, seq_len: int | None 
     n_train = num_train or int(opts.get("num_train", 10000))
     check(cfg, V, T)
     dev = resolve_device(cfg.device)
-    s, g, d = cfg.schedule, cfg.generator, cfg.discriminator
-    gen = Generator(V, g.emb_dim, g.hidden_dim).init_normal(g.init_std).to(dev)
-    disc = Discriminator(V, d.emb_dim, d.filter_sizes, d.num_filters, d.dropout, d.l2_reg).to(dev)
-    disc.precision, disc.packed = d.precision, bool(accel.chunks(dev)["d_packed"])
+    s = cfg.schedule
+    gen, disc = build_models(cfg, V, dev)
     g_opt = accel.adam(gen.parameters(), s.g_lr, dev)
     d_opt = accel.adam(disc.parameters(), s.d_lr, dev)
     mode = {"auto": "graph", "off": "eager"}.get(cfg.capture, cfg.capture)

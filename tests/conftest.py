@@ -1,6 +1,11 @@
 from pathlib import Path
 
 import pytest
+import torch
+
+# The tests' models are tiny: one thread is faster, and on a shared machine a second thread mostly waits
+# for the first (spin-waiting, it costs several times the CPU).
+torch.set_num_threads(1)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 

@@ -1,4 +1,5 @@
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -30,17 +31,37 @@ def test_tiny_train_eval_sample_and_store(tmp_path):
     r = cli("eval", str(out), "--json")
     assert r.returncode == 0, r.stderr
     res = json.loads(r.stdout)
-    assert res["phase"] == "done" and 0 < res["nll/oracle"] < 10
+    # the checkpoint's G, evaluated again: close to the run's own last record, and far from a uniform G
+    # (ln 50 = 3.91 on the tiny oracle's 50 tokens)
+    recorded = db.latest_values()["nll/oracle"]
+    assert res["phase"] == "done" and abs(res["nll/oracle"] - recorded) < 0.15, (res, recorded)
+    assert abs(res["nll/oracle"] - math.log(50)) > 0.2
     r = cli("sample", str(out), "-n", "3")
     assert r.returncode == 0 and len(r.stdout.strip().splitlines()) == 3
 
 
 def test_resume_a_stopped_cli_run(tmp_path):
+    """A run stopped half-way (as the Stop button leaves it) continues from its checkpoint: what was
+    recorded before it stays, and training goes on from there to the end."""
+    from seqgan_core.config import preset
+    from seqgan_core.runs.jobs import open_trainer
+    from seqgan_core.runs.store import create_run
+    from seqgan_core.train.checkpoint import load_checkpoint
+    from test_reliability import StopAt
     out = tmp_path / "run"
-    assert cli("train", "--preset", "tiny", "--set", "adv_rounds=1", "--out", str(out)).returncode == 0
+    cfg = preset("tiny").replace(adv_rounds=3, device="cpu")
+    create_run(cfg, run_dir=out)
+    db = RunDB(out)
+    assert open_trainer(out, StopAt(db, 8), fresh=cfg).run() == "stopped"
+    db.transition("stopped")
+    ck_step = load_checkpoint(out / "checkpoints" / "latest.pt")["position"]["step"]
+    before = [row for row in db.metrics_since(-1) if row[0] < ck_step]
     r = cli("resume", str(out))
     assert r.returncode == 0, r.stderr
-    assert RunDB(out).state()["status"] == "finished"
+    assert db.state()["status"] == "finished"
+    assert db.events(["resumed"])[0]["step"] == ck_step
+    assert [row for row in db.metrics_since(-1) if row[0] < ck_step] == before
+    assert db.last_step() > ck_step
 
 
 def _one_line_error(r, text):

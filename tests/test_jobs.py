@@ -39,11 +39,16 @@ def test_background_runs_queue_finish_and_survive_a_killed_worker(runs_root):
 
     jm.schedule()                     # the freed slot goes to the queued run
     assert wait_for(lambda: status(jm, second) == "finished")
+    from seqgan_core.train.checkpoint import load_checkpoint
+    ck_step = load_checkpoint(first / "checkpoints" / "latest.pt")["position"]["step"]
+    kept = [row[:5] for row in RunDB(first).metrics_since(-1) if row[0] < ck_step]
     jm.resume(first)                  # continues from its checkpoint
     assert wait_for(lambda: status(jm, first) in ("running", "finished"))
+    assert wait_for(lambda: RunDB(first).events(["resumed"]))
+    assert RunDB(first).events(["resumed"])[0]["step"] == ck_step, "the resumed worker starts at the checkpoint"
+    assert [row[:5] for row in RunDB(first).metrics_since(-1) if row[0] < ck_step] == kept
     jm.control(first, "stop")
     assert wait_for(lambda: status(jm, first) in ("stopped", "finished"))
-    assert any(e["kind"] == "resumed" for e in RunDB(first).events())
 
 
 def test_pause_and_resume_through_the_store(runs_root):
@@ -60,8 +65,10 @@ def test_pause_and_resume_through_the_store(runs_root):
     assert wait_for(lambda: status(jm, run) == "running")
     jm.control(run, "stop")
     assert wait_for(lambda: status(jm, run) == "stopped")
-    kinds = [e["kind"] for e in RunDB(run).events()]
-    assert "schedule" in kinds
+    sched = RunDB(run).events(["schedule"])
+    assert sched and sched[-1]["rollout_num"] == 2
+    later = [s for s in RunDB(run).snapshots("rollout") if s["round"] >= sched[-1]["from_round"]]
+    assert all(s["rollout_num"] == 2 for s in later)
 
 
 def test_reader_sees_consistent_data_while_writer_writes(tmp_path):

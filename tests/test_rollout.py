@@ -52,3 +52,13 @@ def test_delayed_rollout_policy_moves_toward_generator():
     roll.update()
     assert torch.allclose(roll.policy.out.weight, 0.8 * before + 0.2 * g.out.weight)
     assert RolloutPolicy(g, 0.0).policy is g
+
+
+def test_rewards_are_scored_without_dropout_even_when_d_is_training():
+    """D left in training mode (dropout 0.5): the roll-out must still score deterministically."""
+    g, d, y = _models()
+    d = Discriminator(40, 8, [2, 3], [6, 6], dropout=0.5).train()
+    first = rollout_q(g, d, y, 3, sampler=greedy).q
+    second = rollout_q(g, d, y, 3, sampler=greedy).q
+    assert torch.equal(first, second)
+    assert d.training, "scoring must leave D's mode as it found it"

@@ -10,6 +10,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale, unlabel_rgb
 
+from seqgan_core.contract import METRICS, label
+
 from . import series as S
 
 Q_SCALE = "RdBu"                   # red: D says generated; white: unsure; blue: D says real
@@ -18,12 +20,17 @@ COLORS = {"nll/oracle": "#d62728", "nll/test": "#1f77b4", "loss/mle": "#7f7f7f",
           "d/acc_real": "#1f77b4", "d/acc_fake": "#d62728", "d/train_acc": "#7f7f7f",
           "g/reward_mean": "#2ca02c", "g/reward_last": "#98df8a", "g/entropy": "#ff7f0e",
           "div/distinct2": "#17becf", "div/unique": "#8c564b", "real": "#1f77b4", "fake": "#d62728"}
-LABELS = {"nll/oracle": "NLL-oracle", "nll/test": "NLL-test", "loss/mle": "MLE loss", "d/loss": "D loss",
-          "d/acc_real": "accuracy on real", "d/acc_fake": "accuracy on generated", "d/train_acc": "training accuracy",
-          "g/reward_mean": "mean Q", "g/reward_last": "D(whole sequence)", "g/entropy": "entropy of G",
-          "div/distinct2": "distinct bigrams", "div/unique": "unique samples", "bleu/2": "BLEU-2",
-          "bleu/3": "BLEU-3", "bleu/4": "BLEU-4", "bleu/5": "BLEU-5", "bleu/self4": "self-BLEU-4",
-          "valid/share": "valid share"}
+class _Labels(dict):
+    """Metric labels from the engine's contract (any metric it knows, now or later)."""
+
+    def __missing__(self, name):
+        return label(name)
+
+    def get(self, name, default=None):
+        return label(name) if name in METRICS else (default if default is not None else name)
+
+
+LABELS = _Labels()
 
 
 def _layout(title: str, uirevision: str, x_title: str, y_title: str, height: int = 330, legend: bool = True,

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import inspect
 import json
+from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Optional
 
 import streamlit as st
 
 from seqgan_core.data import DataError, get_spec, registry
+from seqgan_core.data.music import synthesize, to_wav_bytes
 from seqgan_core.data.oracle import known_oracle_files
+from seqgan_core.data.upload import save_upload
 from seqgan_core.runs import default_root
 
-_CHECKED: dict[str, dict] = {}        # (name, options) key -> preview of a data set loaded here
+_CHECKED: "OrderedDict[str, dict]" = OrderedDict()   # (name, options) key -> preview of a data set loaded here
+MAX_CHECKED = 32                                         # previews kept (least recently checked dropped first)
 
 
 def specs() -> dict:
@@ -83,6 +87,9 @@ def load_preview(name: str, options: dict, seed: int, progress: Optional[Callabl
                "examples": [ds.render(r) for r in ds.train[:5].tolist()], "example_ids": ds.train[:3].tolist(),
                "metrics": list(ds.metrics), "report": ds.info.get("report")}
     _CHECKED[key(name, options)] = preview
+    _CHECKED.move_to_end(key(name, options))
+    while len(_CHECKED) > MAX_CHECKED:
+        _CHECKED.popitem(last=False)
     return preview
 
 
@@ -104,21 +111,12 @@ def checked(name: str, options: dict) -> Optional[dict]:
 
 
 def save_uploaded(data: bytes, filename: str) -> Optional[Path]:
-    """Store an uploaded file next to the runs (content-addressed) and return its path; None when this
-    engine has no upload support."""
-    try:
-        from seqgan_core.data.upload import save_upload
-    except ImportError:
-        return None
+    """Store an uploaded file next to the runs (content-addressed) and return its path."""
     return save_upload(data, filename, default_root() / "uploads")
 
 
 def listen(ids: list[int]) -> Optional[bytes]:
     """WAV bytes of a melody, where the engine's music module can synthesise one."""
-    try:
-        from seqgan_core.data.music import synthesize, to_wav_bytes
-    except ImportError:
-        return None
     return to_wav_bytes(synthesize(ids))
 
 

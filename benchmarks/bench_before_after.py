@@ -1,0 +1,79 @@
+"""CPU throughput of this tree against an earlier commit, measured alternately in one run.
+
+    python benchmarks/bench_before_after.py --base 261118f [--rounds 3]
+
+Each round runs `python -m seqgan_core bench --json --no-presets` in the base commit (a temporary git
+worktree) and then in this tree, with the same thread count; each figure keeps its best value over the
+rounds (minimum time, maximum throughput), so load that comes and goes on a shared machine hits both
+sides alike. Prints MLE tokens/s, D training sequences/s, the roll-out's time, its ratio to the floor and
+its speed-up over the authors' loop, side by side with after/before ratios.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+FIGURES = [  # (label, path in the bench JSON, better)
+    ("MLE tokens/s", ("training", "mle_tokens_per_s"), max),
+    ("D training sequences/s", ("training", "d_train_sequences_per_s"), max),
+    ("roll-out, vectorised (s)", ("rollout", "vectorised_s"), min),
+    ("roll-out / its floor", ("rollout", "vs_floor"), min),
+    ("roll-out speed-up vs the authors' loop", ("rollout", "speedup_vs_loop"), max),
+]
+
+
+def bench(tree: Path, threads: int) -> dict:
+    env = {"OMP_NUM_THREADS": str(threads), "PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
+    cmd = [sys.executable, "-m", "seqgan_core", "bench", "--json", "--device", "cpu"]
+    usage = subprocess.run(cmd[:4] + ["--help"], cwd=tree, capture_output=True, text=True, env=env).stdout
+    if "--no-presets" in usage:          # an older tree times every preset too: nothing to compare there
+        cmd.append("--no-presets")
+    out = subprocess.run(cmd, cwd=tree, capture_output=True, text=True, timeout=1800, env=env)
+    if out.returncode != 0:
+        raise RuntimeError(f"bench failed in {tree}: {out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def pick(res: dict, path: tuple):
+    for k in path:
+        res = res.get(k, {}) if isinstance(res, dict) else {}
+    return res if isinstance(res, (int, float)) else None
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--base", required=True, help="the commit to compare with")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="seqgan_base_"))
+    base = tmp / "base"
+    subprocess.run(["git", "worktree", "add", "--detach", str(base), args.base], cwd=REPO, check=True,
+                   capture_output=True)
+    results: dict = {"before": [], "after": []}
+    try:
+        for r in range(args.rounds):
+            for side, tree in (("before", base), ("after", REPO)):
+                results[side].append(bench(tree, args.threads))
+                print(f"round {r + 1}/{args.rounds}: {side} done", file=sys.stderr, flush=True)
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=REPO, capture_output=True)
+    print(f"CPU, {args.threads} threads, best of {args.rounds} alternating rounds; before = {args.base}")
+    print(f"{'figure':42s} {'before':>12s} {'after':>12s} {'after/before':>13s}")
+    for label, path, best in FIGURES:
+        b = [v for v in (pick(x, path) for x in results["before"]) if v is not None]
+        a = [v for v in (pick(x, path) for x in results["after"]) if v is not None]
+        if not a or not b:
+            continue
+        vb, va = best(b), best(a)
+        print(f"{label:42s} {vb:12.3f} {va:12.3f} {va / vb:13.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
