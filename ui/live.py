@@ -175,7 +175,7 @@ def samples_panel(roll: dict | None, db: RunReader) -> None:
 def describe(event: dict) -> str:
     """One line per recorded event, in words."""
     kind = event["kind"]
-    fields = {k: v for k, v in event.items() if k not in ("step", "kind", "t")}
+    fields = {k: v for k, v in event.items() if k not in ("id", "step", "kind", "t")}
     if kind == "phase":
         return f"phase → {fields.get('phase')}"
     if kind == "control":
