@@ -4,7 +4,7 @@ tests/test_contract.py fails when the two disagree.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import Optional
 
@@ -114,6 +114,8 @@ class RolloutSnapshot:
     logp: list
     completions: list
     completion_scores: list
+    baseline: list = field(default_factory=list)     # what the PG step subtracted from Q at each t
+    loss_norm: str = "sum"                            # the PG loss summed over the batch, or averaged
     KIND = "rollout"
 
 

@@ -183,3 +183,9 @@ def test_submit_checks_the_config_before_creating_anything(runs_root):
     with pytest.raises(ConfigError):
         JobManager(runs_root).submit(_tiny(rollout_num=0))
     assert not runs_root.exists() or not any(runs_root.iterdir())
+
+
+def test_the_app_listens_on_this_machine_only_by_default():
+    import tomllib
+    cfg = tomllib.loads((Path(__file__).parents[1] / ".streamlit" / "config.toml").read_text())
+    assert cfg["server"]["address"] == "127.0.0.1"

@@ -97,14 +97,22 @@ def step_pg(snap: dict, b: int, t: int, cfg: dict) -> None:
                 "proportion to that token's reward (minus a baseline $b$, if one is set):")
     st.latex(r"\nabla_\theta J(\theta)\;\approx\;\sum_{t=1}^{T}"
              r"\nabla_\theta \log G_\theta\!\left(y_t\mid Y_{1:t-1}\right)\,\bigl(Q(Y_{1:t-1},y_t)-b\bigr)")
-    logp, q = snap["logp"][b][t - 1], snap["q"][b][t - 1]
-    st.latex(rf"\log G_\theta(y_{{{t}}}\mid Y_{{1:{t - 1}}}) = {logp:.3f}\;(p = {math.exp(logp):.4f}),\qquad "
-             rf"Q = {q:.3f},\qquad \log G\cdot Q = {logp * q:.3f}")
     s = cfg["schedule"]
-    st.markdown(f"The loss this token adds is $-\\log G\\cdot Q$ = **{-logp * q:.3f}**; the whole sample adds "
-                f"**{-sum(lp * qq for lp, qq in zip(snap['logp'][b], snap['q'][b])):.2f}** "
-                f"(baseline: {s['reward_baseline']}, loss {s['pg_loss_norm']} over the batch). A token with a "
-                "large Q gets a large push even when G already liked it; a token with Q near 0 hardly moves.")
+    logp, q = snap["logp"][b][t - 1], snap["q"][b][t - 1]
+    base = snap.get("baseline") or []
+    if not base and s["reward_baseline"] != "none":
+        st.info("This run's snapshot predates recorded baselines: the numbers below leave b out.")
+    bl = base[t - 1] if base else 0.0
+    st.latex(rf"\log G_\theta(y_{{{t}}}\mid Y_{{1:{t - 1}}}) = {logp:.3f}\;(p = {math.exp(logp):.4f}),\qquad "
+             rf"Q = {q:.3f},\qquad b = {bl:.3f},\qquad \log G\cdot (Q-b) = {logp * (q - bl):.3f}")
+    whole = -sum(lp * (qq - (base[i] if base else 0.0))
+                 for i, (lp, qq) in enumerate(zip(snap["logp"][b], snap["q"][b])))
+    norm = ("summed over the batch, as the authors do" if snap.get("loss_norm", s["pg_loss_norm"]) == "sum"
+            else "then averaged over the batch's B·T tokens")
+    st.markdown(f"The loss this token adds is $-\\log G\\cdot (Q-b)$ = **{-logp * (q - bl):.3f}**; the whole sample "
+                f"adds **{whole:.2f}** (baseline: {s['reward_baseline']}, b taken over the run's whole batch; "
+                f"{norm}). With no baseline every Q is positive, so every sampled token is pushed up, the more the "
+                "larger its Q: that alone sharpens G, whatever D says.")
 
 
 def step_dsteps(series: S.RunSeries, cfg: dict, progress: dict) -> None:

@@ -9,6 +9,7 @@ import time
 from typing import Optional
 
 from ..contract import DScoresSnapshot, RolloutSnapshot, SamplesSnapshot
+from . import steps
 
 
 class Clock:
@@ -55,11 +56,14 @@ def samples_snapshot(samples, ds, k: int) -> dict:
 def rollout_snapshot(y, res, logp, ds, k: int, pos, schedule) -> dict:
     ids = y[:k].tolist()
     comp, scores = res.completions.get(0), res.completion_scores.get(0)   # none without D's roll-outs
+    T = res.q.shape[1]
+    baseline = steps.reward_baseline(res.q, schedule.reward_baseline).reshape(-1).expand(T)   # over the whole batch
     return dataclasses.asdict(RolloutSnapshot(
         round=pos.index, g_step=pos.g_done, rollout_num=schedule.rollout_num, reward=schedule.reward,
         ids=ids, tokens=[ds.tokens(r) for r in ids], q=rounded(res.q[:k].tolist()),
         logp=rounded(logp[:k].tolist()), completions=comp.tolist() if comp is not None else [],
-        completion_scores=rounded(scores.tolist()) if scores is not None else []))
+        completion_scores=rounded(scores.tolist()) if scores is not None else [],
+        baseline=rounded([baseline.tolist()])[0], loss_norm=schedule.pg_loss_norm))
 
 
 def d_scores_snapshot(real_scores, fake_scores) -> dict:
