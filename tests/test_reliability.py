@@ -1,6 +1,7 @@
 """The review's defects, each pinned by a test: D balance, the starting optimiser, impossible lengths,
 elapsed time, the status race, durable checkpoints, clean resumes, deletes and run ids."""
 import copy
+from pathlib import Path
 import json
 import math
 import os
