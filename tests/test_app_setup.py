@@ -1,5 +1,4 @@
 """The Setup page: presets, every control with its help, inline validation, data check, estimate, Start."""
-import sys
 
 from seqgan_core.config import PRESET_HELP
 from seqgan_core.data import registry
@@ -44,8 +43,12 @@ def test_invalid_values_are_refused_with_the_engines_message(runs_root):
     at.number_input(key="setup.f.schedule.k_epochs").set_value(0).run()
     messages = [e.value for e in at.error]
     assert "batch_size must be ≥ 1" in messages
-    assert any(m.startswith("k_epochs must be ≥ 1 when d_steps > 0") for m in messages)
     assert at.button(key="setup.start").disabled
+    at.number_input(key="setup.f.schedule.batch_size").set_value(32).run()
+    no_exception(at)
+    # k = 0 is a legitimate experiment (D never trains): it runs, with a warning beside Start
+    assert not at.button(key="setup.start").disabled
+    assert any("D never trains" in w.value for w in at.warning)
 
 
 def test_a_list_setting_that_is_not_numbers_is_refused(runs_root):
@@ -72,10 +75,10 @@ def test_checking_a_data_set_shows_its_size_and_examples(runs_root):
     assert "training and" in at.success[0].value and "=" in at.code[0].value
 
 
-def test_cost_estimate_is_measured_by_the_engine(runs_root, monkeypatch):
-    import seqgan_core.estimate as est
+def test_cost_estimate_is_measured_by_the_engine_in_its_own_process(runs_root, monkeypatch):
+    import ui.setup_form as form
     calls = []
-    monkeypatch.setattr(est, "estimate", lambda cfg, **sizes: calls.append(sizes) or {
+    monkeypatch.setattr(form, "estimate_in_subprocess", lambda cfg, **sizes: calls.append(sizes) or {
         "mle_epoch": 0.5, "d_pretrain_round": 0.2, "g_step": 0.1, "d_step": 0.3, "round": 0.4, "eval": 0.1,
         "total": 10.0, "device": "cpu"})
     at = open_page()
@@ -86,11 +89,16 @@ def test_cost_estimate_is_measured_by_the_engine(runs_root, monkeypatch):
     assert {m.label for m in at.metric} >= {"per adversarial round", "whole run"}
 
 
-def test_cost_estimate_falls_back_clearly_without_the_module(runs_root, monkeypatch):
-    monkeypatch.setitem(sys.modules, "seqgan_core.estimate", None)   # import fails as if absent
+def test_a_failed_cost_measurement_says_why(runs_root, monkeypatch):
+    import ui.setup_form as form
+
+    def fail(cfg, **sizes):
+        raise RuntimeError("the measuring process ended with status 1")
+    monkeypatch.setattr(form, "estimate_in_subprocess", fail)
     at = open_page()
+    at.button(key="setup.measure").click().run()
     no_exception(at)
-    assert any("no `seqgan_core.estimate`" in i.value for i in at.info)
+    assert any("The measurement failed: the measuring process ended" in e.value for e in at.error)
 
 
 def test_start_queues_the_run_and_lands_on_live(runs_root, no_workers):

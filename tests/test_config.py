@@ -1,7 +1,7 @@
 import pytest
 
 from seqgan_core.config import PRESET_HELP, ConfigError, RunConfig, apply_overrides, check, field_paths, preset, \
-    validate
+    validate, warnings_for
 
 
 def test_defaults_are_the_authors_settings():
@@ -28,7 +28,6 @@ def test_figure3_schedules():
 
 @pytest.mark.parametrize("overrides, message", [
     ({"rollout_num": 0}, "rollout_num must be ≥ 1"),
-    ({"d_steps": 0, "k_epochs": 0}, "d-steps and k cannot both be 0"),
     ({"g_steps": 0, "d_steps": 0}, "g_steps and d_steps cannot both be 0"),
     ({"dropout": 1.0}, "drop probability"),
     ({"rollout_delay": 1.5}, "rollout_delay must be in [0, 1)"),
@@ -39,6 +38,14 @@ def test_figure3_schedules():
 def test_validation_messages(overrides, message):
     errs = validate(apply_overrides(preset("tiny"), overrides), 50, 10)
     assert any(message in e for e in errs), errs
+
+
+@pytest.mark.parametrize("overrides", [{"d_steps": 0, "k_epochs": 0}, {"d_steps": 0, "k_epochs": 3},
+                                       {"d_steps": 2, "k_epochs": 0}])
+def test_a_schedule_where_d_never_trains_runs_with_a_warning(overrides):
+    cfg = apply_overrides(preset("tiny"), overrides)
+    assert validate(cfg, 50, 10) == []
+    assert any("D never trains" in w for w in warnings_for(cfg))
 
 
 def test_too_large_for_memory_and_filters_longer_than_sequences():
