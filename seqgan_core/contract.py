@@ -42,6 +42,9 @@ def curve_x(phase: str, index: int, pretrain_g_epochs: int) -> int:
     return pretrain_g_epochs + index if phase == Phase.ADVERSARIAL.value else index
 
 
+BLEU_REFS = 2000   # live BLEU's references: the first BLEU_REFS test lines (the whole test set when smaller)
+
+
 @dataclass(frozen=True)
 class Metric:
     name: str
@@ -76,8 +79,9 @@ _METRICS = [
     Metric("g/entropy", "entropy of G", "Mean per-token entropy of G along its samples (nats).", False),
 ]
 for _n in (2, 3, 4, 5):
-    _METRICS.append(Metric(f"bleu/{_n}", f"BLEU-{_n}", f"BLEU-{_n} of samples against test references.", False,
-                           (0, 1)))
+    _METRICS.append(Metric(f"bleu/{_n}", f"BLEU-{_n} vs {BLEU_REFS:,} test lines",
+                           f"BLEU-{_n} of samples against the first {BLEU_REFS:,} lines of the test set (all of "
+                           "it when smaller) as references; <unk> never counts as a match.", False, (0, 1)))
 METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 import torch
 
 from .. import accel
+from ..contract import BLEU_REFS   # references kept for live BLEU; the metric labels name it
 from ..data.base import SequenceDataset
 from ..models import Generator
 from .bleu import BleuScorer, self_bleu
 from .diversity import distinct_n, unique_fraction
 
 BLEU_HYPS = 200        # generated sequences scored live against the references (BLEU, self-BLEU)
-BLEU_REFS = 2000       # references kept for live BLEU (the whole test set when smaller)
 DIVERSITY_SAMPLES = 1000  # generated sequences behind distinct-n, unique share and validity
 
 
@@ -35,7 +35,7 @@ class Evaluator:
         self.bleu = None
         if "bleu" in dataset.metrics:
             refs = [self._ids(r) for r in dataset.test[:BLEU_REFS].tolist()]
-            self.bleu = BleuScorer(refs, max_n=5)
+            self.bleu = BleuScorer(refs, max_n=5, ignore=dataset.unk_id)   # <unk> never matches
 
     def _ids(self, row) -> list[int]:
         """A row cut at its first end token."""
@@ -57,7 +57,7 @@ class Evaluator:
             for n, v in self.bleu.scores(hyps, (2, 3, 4, 5)).items():
                 out[f"bleu/{n}"] = v
             if len(hyps) > 1 and any(hyps):
-                out["bleu/self4"] = self_bleu(hyps, 4)
+                out["bleu/self4"] = self_bleu(hyps, 4, ignore=self.ds.unk_id)
         if "music" in self.ds.metrics:
             from ..data.music import music_mse
             out["music/mse"] = music_mse(samples[:BLEU_HYPS].cpu().numpy(), self.ds.test.numpy())
