@@ -1,9 +1,9 @@
 """Generator, discriminator and oracle networks; no I/O here."""
 from .discriminator import Discriminator
-from .generator import Generator, sample_categorical
+from .generator import Generator, pad_mask, sample_categorical
 from .oracle import load_authors_oracle, random_oracle
 
-__all__ = ["Discriminator", "Generator", "build_models", "sample_categorical", "load_authors_oracle",
+__all__ = ["Discriminator", "Generator", "build_models", "pad_mask", "sample_categorical", "load_authors_oracle",
            "random_oracle"]
 
 

@@ -95,7 +95,7 @@ class Trainer:
         self.pg_opt = accel.adam(self.gen.parameters(), s.pg_lr, dev) if s.fresh_pg_optimizer else self.g_opt
         self.d_opt = accel.adam(self.disc.parameters(), s.d_lr, dev)
         mode = {"auto": "graph", "off": "eager"}.get(c.capture, c.capture)
-        self.mle_step = steps.make_mle_step(self.gen, self.g_opt, s.grad_clip, mode)
+        self.mle_step = steps.make_mle_step(self.gen, self.g_opt, s.grad_clip, mode, eos_id=self.ds.eos_id)
         self.d_step = steps.make_d_step(self.disc, self.d_opt, mode)
         self.roll = RolloutPolicy(self.gen, s.rollout_delay)
 
