@@ -77,3 +77,119 @@ def test_the_mle_step_and_the_evaluator_use_the_mask():
     ds = SequenceDataset("t", train=y, test=y, vocab=[str(i) for i in range(10)], eos_id=EOS)
     values, _ = Evaluator(ds, nll_samples=8)(g)
     assert values["nll/test"] == pytest.approx(mean_nll(g, y, eos_id=EOS), rel=1e-6)
+
+
+# --- the start token's own id -------------------------------------------------------------------------------
+import json  # noqa: E402
+
+from seqgan_core import cli  # noqa: E402
+from seqgan_core.config import ConfigError, preset  # noqa: E402
+from seqgan_core.data import upload  # noqa: E402
+from seqgan_core.data.base import get_spec, start_id_of  # noqa: E402
+from seqgan_core.data.common import START, START_ID, build_vocab  # noqa: E402
+from seqgan_core.runs.store import RunDB, create_run  # noqa: E402
+from seqgan_core.train import Trainer  # noqa: E402
+from seqgan_core.train.checkpoint import (init_from_problem, layout_problem, load_checkpoint,  # noqa: E402
+                                          resolve_asset, save_checkpoint)
+
+WORDS = "the a cat dog sat ran on under mat rug red big small".split()
+
+
+def text_file(tmp_path, n=300):
+    import random
+    rng = random.Random(0)
+    lines = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 8))) for _ in range(n)]
+    path = tmp_path / "lines.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def upload_cfg(path):
+    cfg = preset("tiny").replace(device="cpu")
+    cfg.data.name, cfg.data.options = "upload", {"path": str(path)}
+    return cfg
+
+
+def test_text_vocabularies_give_the_start_its_own_id():
+    vocab = build_vocab([["b", "a", "<start>"], ["a"]])
+    assert vocab[:3] == ["<eos>", "<unk>", START] and vocab.index(START) == START_ID
+    assert vocab.count(START) == 1
+    for name in ("upload", "coco", "poems"):
+        assert get_spec(name).start_id == START_ID == start_id_of(name)
+    for name in ("oracle", "no_such_data_set"):
+        assert start_id_of(name) == 0                    # the synthetic oracle keeps the paper's layout
+
+
+def test_an_upload_trains_from_its_start_id_and_its_checkpoint_says_so(tmp_path):
+    path = text_file(tmp_path)
+    ds, _ = upload.build(path)
+    assert ds.start_id == START_ID and ds.vocab[START_ID] == START
+    assert not (ds.train == START_ID).any() and not (ds.test == START_ID).any()
+    tr = Trainer(upload_cfg(path), checkpoint_dir=tmp_path / "ck")
+    assert tr.gen.start_token == START_ID and tr.roll.policy.start_token == START_ID
+    y = tr.train_data[:32]
+    assert (tr.gen._inputs(y)[:, 0] == START_ID).all()
+    # the trainer's MLE step leaves out the padding after the first end token
+    want = steps.mle_loss(tr.gen(y), y, ds.eos_id).item()
+    tr.mle_step(y)
+    assert tr.mle_step.take().item() == pytest.approx(want, rel=1e-5)
+    tr.checkpoint()
+    ck = load_checkpoint(tmp_path / "ck" / "latest.pt")
+    assert ck["start_id"] == START_ID and layout_problem(ck, "upload", "x") is None
+    Trainer.resume(tmp_path / "ck" / "latest.pt")       # today's checkpoints load
+
+
+def _old_layout(tmp_path):
+    """A text checkpoint as it was before: no start_id, start and end both 0."""
+    path = text_file(tmp_path)
+    tr = Trainer(upload_cfg(path), checkpoint_dir=tmp_path / "ck")
+    tr.checkpoint()
+    ck = load_checkpoint(tmp_path / "ck" / "latest.pt")
+    del ck["start_id"]
+    old = tmp_path / "old.pt"
+    save_checkpoint(ck, old)
+    return path, old, ck
+
+
+def test_checkpoints_of_the_shared_start_and_end_layout_are_refused(tmp_path):
+    path, old, ck = _old_layout(tmp_path)
+    problem = layout_problem(ck, "upload", old)
+    assert problem and "shared id 0" in problem and "own id (2)" in problem
+    cfg = upload_cfg(path).replace(init_from=str(old))
+    assert "shared id 0" in init_from_problem(cfg)        # what Setup and the CLI show before a run
+    with pytest.raises(ConfigError, match="shared id 0"):
+        Trainer(cfg)
+    with pytest.raises(ConfigError, match="shared id 0"):
+        Trainer.resume(old)
+
+
+def test_the_shipped_oracle_checkpoints_still_load():
+    from seqgan_core.config import CLASSROOM_CHECKPOINT
+    ck = load_checkpoint(resolve_asset(CLASSROOM_CHECKPOINT))
+    assert "start_id" not in ck or ck["start_id"] == 0
+    assert layout_problem(ck, json.loads(ck["config"])["data"]["name"], "asset") is None
+    assert init_from_problem(preset("classroom")) is None
+
+
+def test_cli_resume_of_an_old_layout_run_fails_the_run_with_one_line(tmp_path, capsys):
+    path, old, ck = _old_layout(tmp_path)
+    run = tmp_path / "run"
+    create_run(upload_cfg(path), run_dir=run)
+    save_checkpoint(ck, run / "checkpoints" / "latest.pt")
+    assert cli.main(["resume", str(run)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "shared id 0" in err[0]
+    assert RunDB(run).state()["status"] == "failed"
+    assert "shared id 0" in RunDB(run).state()["error"]
+
+
+def test_cli_resume_of_an_unreadable_checkpoint_fails_the_run(tmp_path, capsys):
+    path = text_file(tmp_path)
+    run = tmp_path / "run"
+    create_run(upload_cfg(path), run_dir=run)
+    (run / "checkpoints").mkdir(exist_ok=True)
+    (run / "checkpoints" / "latest.pt").write_bytes(b"not a checkpoint")
+    assert cli.main(["resume", str(run)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ")
+    assert RunDB(run).state()["status"] == "failed"

@@ -11,7 +11,8 @@ What it does with a file, in order, and reports back (see `build`):
 4. Tokens: "word" (runs of letters/digits, apostrophes inside words kept, every other symbol alone; an
    emoji with its modifiers stays one token) or "char" (grapheme clusters, whitespace runs kept as one
    space). Any script works, right-to-left included.
-5. Length: seq_len (default: the length 99% of sequences fit, at most 200); longer ones are dropped or cut.
+5. Length: seq_len (default: the length 99% of sequences fit, at most MAX_SEQ_LEN = 200); longer ones are
+   dropped or cut.
 6. Split: a seeded shuffle (split_seed, not the run seed, so every run of a file tests on the same lines).
    At least two sequences are needed, one to train and one to test; a one-line file is refused.
 7. Vocabulary from the training part: most frequent first, capped by max_vocab / min_count; the rest
@@ -32,11 +33,11 @@ from typing import Optional, Union
 import regex
 
 from .base import DatasetSpec, SequenceDataset, register
-from .common import (EOS_ID, UNK_ID, DataError, build_vocab, choice_option, encode, fit_length, float_option,
-                     int_option, length_counts, merge_options, pad_rows, split_indices, unk_rate)
+from .common import (EOS_ID, MAX_SEQ_LEN, START_ID, TEXT_SPECIALS, UNK_ID, DataError, build_vocab,
+                     choice_option, encode, fit_length, float_option, int_option, length_counts, merge_options,
+                     pad_rows, split_indices, unk_rate)
 
 DEFAULT_MAX_BYTES = 50 * 2**20
-MAX_SEQ_LEN = 200             # roll-outs cost O(T^2) per sequence
 AUTO_LENGTH_SHARE = 0.99
 MAX_CONTROL_SHARE = 0.02
 UPLOAD_DEFAULTS = {"path": None, "column": None, "tokens": "word", "lower": False, "seq_len": None,
@@ -191,7 +192,7 @@ def build(source: Source, name: Optional[str] = None, options: Optional[dict] = 
     train_idx, test_idx = split_indices(len(kept), opts["test_fraction"], opts["split_seed"])
     train_toks = [kept[i] for i in train_idx]
     vocab = build_vocab(train_toks, opts["max_vocab"], opts["min_count"])
-    if len(vocab) == 2:
+    if len(vocab) == len(TEXT_SPECIALS):
         raise DataError(f"no token occurs at least {opts['min_count']} times (min_count): the vocabulary "
                         f"would be empty; lower min_count")
     train_ids, test_ids = encode(train_toks, vocab), encode([kept[i] for i in test_idx], vocab)
@@ -202,7 +203,7 @@ def build(source: Source, name: Optional[str] = None, options: Optional[dict] = 
                    "kept": {"train": len(train_ids), "test": len(test_ids)},
                    "examples": [joiner.join(vocab[i] for i in row) for row in train_ids[:3]]})
     ds = SequenceDataset(name="upload", train=pad_rows(train_ids, seq_len), test=pad_rows(test_ids, seq_len),
-                         vocab=vocab, eos_id=EOS_ID, unk_id=UNK_ID, metrics=("bleu",), joiner=joiner,
+                         vocab=vocab, eos_id=EOS_ID, unk_id=UNK_ID, start_id=START_ID, metrics=("bleu",), joiner=joiner,
                          info={"source": f"upload: {name}", "report": report})
     return ds, report
 
@@ -257,10 +258,10 @@ register(DatasetSpec(
     name="upload", title="Your own text file",
     description="A .txt file with one sequence per line, or a column of a .csv file; word or character "
                 "tokens.",
-    source="your file", offline=lambda: True, load=load_upload,
+    source="your file", offline=lambda: True, load=load_upload, start_id=START_ID,
     options_help={"path": "the saved upload", "column": "CSV column to use",
                   "tokens": "word or char", "lower": "lower-case the text",
-                  "seq_len": "longest sequence in tokens (null: 99% of them fit, at most 200)",
+                  "seq_len": f"longest sequence in tokens (null: 99% of them fit, at most {MAX_SEQ_LEN})",
                   "too_long": "drop or cut longer sequences", "max_vocab": "keep the most frequent tokens",
                   "min_count": "drop tokens seen fewer times (they become <unk>)",
                   "max_unk": "drop sequences with a larger share of <unk>",
