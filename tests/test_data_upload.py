@@ -265,3 +265,21 @@ def test_one_length_cap():
         corpora.load_coco({"seq_len": 201}, 0)
     with pytest.raises(DataError, match="between 4 and 200"):
         music._check_options({"seq_len": 201})
+
+
+def _preview_app(preview):
+    from ui.datasets import _show_preview
+    _show_preview(preview)
+
+
+def test_the_setup_preview_says_what_it_kept(tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from ui.datasets import load_preview
+    path = tmp_path / "big.txt"
+    path.write_text("\n".join(numbered_lines(2000)) + "\n", encoding="utf-8")
+    preview = load_preview("upload", {"path": str(path), "sample_bytes": path.stat().st_size // 4}, seed=0)
+    at = AppTest.from_function(_preview_app, args=(preview,), default_timeout=30).run()
+    assert not at.exception
+    notes = [i.value for i in at.info]
+    assert len(notes) == 1 and notes[0].startswith(f"kept {preview['report']['sampled']['kept']:,} of 2,000 lines")
