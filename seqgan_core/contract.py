@@ -55,10 +55,12 @@ class Metric:
 
 
 _METRICS = [
-    Metric("loss/mle", "MLE loss", "Mean per-token NLL of the training minibatches of an MLE epoch.", True),
+    Metric("loss/mle", "MLE loss", "Mean per-token NLL of the training minibatches of an MLE epoch (text: "
+           "the padding after a line's first end token is not counted).", True),
     Metric("nll/oracle", "NLL-oracle", "How surprised the true source is by G's samples (the paper's score).",
            True),
-    Metric("nll/test", "NLL-test", "How surprised G is by held-out real data.", True),
+    Metric("nll/test", "NLL-test", "How surprised G is by held-out real data, per token (text: up to and "
+           "including each line's first end token; the padding after it is not counted).", True),
     Metric("div/distinct2", "distinct bigrams", "Share of distinct bigrams among 1,000 samples.", False, (0, 1)),
     Metric("div/unique", "unique samples", "Share of distinct sequences among 1,000 samples.", False, (0, 1)),
     Metric("valid/share", "valid share", "Share of samples the data set's grammar accepts.", False, (0, 1)),

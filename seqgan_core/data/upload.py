@@ -55,6 +55,8 @@ UPLOAD_DEFAULTS = {"path": None, "column": None, "tokens": "word", "lower": Fals
                    "sample_bytes": DEFAULT_SAMPLE_BYTES}
 BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),   # UTF-32 LE starts like UTF-16 LE
         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+BINARY = ("this looks like a binary file (it contains NUL bytes), not text. UTF-16 text without a byte order "
+          "mark also looks like this: save it as UTF-8")
 CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")   # control codes that are not whitespace
 WORD = regex.compile(r"\w+(?:['’]\w+)*|(?=\S)\X")
 GRAPHEME = regex.compile(r"\X")
@@ -98,8 +100,7 @@ def _decode_bytes(data: bytes) -> tuple[str, str]:
             except UnicodeDecodeError:
                 raise DataError(f"the file starts like {encoding} text but cannot be decoded as such") from None
     if b"\x00" in data:
-        raise DataError("this looks like a binary file (it contains NUL bytes), not text. UTF-16 text "
-                        "without a byte order mark also looks like this: save it as UTF-8")
+        raise DataError(BINARY)
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -215,8 +216,7 @@ def _lines(raw, encoding: str, stats: _Stats, check_nul: bool):
     text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
     for line in text:
         if check_nul and "\x00" in line:
-            raise DataError("this looks like a binary file (it contains NUL bytes), not text. UTF-16 text "
-                            "without a byte order mark also looks like this: save it as UTF-8")
+            raise DataError(BINARY)
         stats.chars += len(line)
         stats.control += len(CONTROL.findall(line))
         stats.text = stats.text or not line.isspace()

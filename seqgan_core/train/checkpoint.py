@@ -107,8 +107,8 @@ def layout_problem(ck: dict, data_name: str, path) -> Optional[str]:
 
 def init_from_problem(cfg: RunConfig) -> Optional[str]:
     """Why cfg.init_from cannot start this run, or None: no such file, another data set or generator
-    size, the old token layout (layout_problem), or reuse of the MLE optimiser asked for when the checkpoint does not carry it. One check for
-    Setup, the CLI and the worker."""
+    size, the old token layout (layout_problem), or reuse of the MLE optimiser asked for when the
+    checkpoint does not carry it. One check for Setup, the CLI and the worker."""
     if not cfg.init_from:
         return None
     try:
