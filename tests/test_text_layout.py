@@ -193,3 +193,22 @@ def test_cli_resume_of_an_unreadable_checkpoint_fails_the_run(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ")
     assert RunDB(run).state()["status"] == "failed"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_the_masked_mle_step_captured_in_a_cuda_graph_equals_eager():
+    from seqgan_core import accel
+    dev = torch.device("cuda")
+    out = {}
+    for mode in ("eager", "graph"):
+        torch.manual_seed(0)
+        g = Generator(12, 8, 16).init_normal(0.3).to(dev)
+        step = steps.make_mle_step(g, accel.adam(g.parameters(), 0.01, dev), 5.0, mode, eos_id=EOS)
+        data = padded([ROWS[i % 4][: 1 + i % 5] for i in range(80)], 9).to(dev)
+        for i in range(10):
+            step(data[i * 8:(i + 1) * 8])
+        out[mode] = (g, step.take())
+        assert mode == "eager" or step.graph is not None, step.reason
+    for a, b in zip(out["eager"][0].parameters(), out["graph"][0].parameters()):
+        assert torch.allclose(a, b, atol=1e-5)
+    assert torch.allclose(out["eager"][1], out["graph"][1], atol=1e-4)
