@@ -44,7 +44,7 @@ def package(run_dir: Path):
     history = [{"step": s, "phase": ph, "x": x, "values": v} for (s, ph, x), v in sorted(rows.items())]
     # the MLE optimiser's state travels too, so fresh_pg_optimizer=False can mean what it says
     out = {"format": CHECKPOINT_FORMAT, "config": ck["config"], "position": ck["position"], "gen": ck["gen"],
-           "g_opt": ck["g_opt"], "history": history}
+           "g_opt": ck["g_opt"], "history": history, "start_id": ck.get("start_id", 0)}
     dest = ROOT / CLASSROOM_CHECKPOINT
     dest.parent.mkdir(parents=True, exist_ok=True)
     torch.save(out, dest)

@@ -146,9 +146,9 @@ def _train_foreground(run_dir: Path, fresh: RunConfig | None = None, dataset=Non
     except KeyboardInterrupt:
         db.transition("interrupted", error="interrupted from the keyboard")
         raise
-    except (ConfigError, DataError) as e:
+    except ValueError as e:     # a refused config, data set or checkpoint (ConfigError, DataError included)
         db.transition("failed", error=str(e))
-        raise
+        raise                   # main prints it as one 'error:' line and exits 2
     bar.close()
     db.transition(outcome, ended=time.time())
     final = {k: round(v, 4) for k, v in db.latest_values().items()

@@ -42,6 +42,9 @@ def curve_x(phase: str, index: int, pretrain_g_epochs: int) -> int:
     return pretrain_g_epochs + index if phase == Phase.ADVERSARIAL.value else index
 
 
+BLEU_REFS = 2000   # live BLEU's references: the first BLEU_REFS test lines (the whole test set when smaller)
+
+
 @dataclass(frozen=True)
 class Metric:
     name: str
@@ -52,10 +55,12 @@ class Metric:
 
 
 _METRICS = [
-    Metric("loss/mle", "MLE loss", "Mean per-token NLL of the training minibatches of an MLE epoch.", True),
+    Metric("loss/mle", "MLE loss", "Mean per-token NLL of the training minibatches of an MLE epoch (text: "
+           "the padding after a line's first end token is not counted).", True),
     Metric("nll/oracle", "NLL-oracle", "How surprised the true source is by G's samples (the paper's score).",
            True),
-    Metric("nll/test", "NLL-test", "How surprised G is by held-out real data.", True),
+    Metric("nll/test", "NLL-test", "How surprised G is by held-out real data, per token (text: up to and "
+           "including each line's first end token; the padding after it is not counted).", True),
     Metric("div/distinct2", "distinct bigrams", "Share of distinct bigrams among 1,000 samples.", False, (0, 1)),
     Metric("div/unique", "unique samples", "Share of distinct sequences among 1,000 samples.", False, (0, 1)),
     Metric("valid/share", "valid share", "Share of samples the data set's grammar accepts.", False, (0, 1)),
@@ -76,8 +81,9 @@ _METRICS = [
     Metric("g/entropy", "entropy of G", "Mean per-token entropy of G along its samples (nats).", False),
 ]
 for _n in (2, 3, 4, 5):
-    _METRICS.append(Metric(f"bleu/{_n}", f"BLEU-{_n}", f"BLEU-{_n} of samples against test references.", False,
-                           (0, 1)))
+    _METRICS.append(Metric(f"bleu/{_n}", f"BLEU-{_n} vs {BLEU_REFS:,} test lines",
+                           f"BLEU-{_n} of samples against the first {BLEU_REFS:,} lines of the test set (all of "
+                           "it when smaller) as references; <unk> never counts as a match.", False, (0, 1)))
 METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
 
 

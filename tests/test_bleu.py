@@ -95,3 +95,73 @@ def test_distinct_n_and_unique_fraction():
     assert distinct_n([["a"]], 2) == 0.0
     assert unique_fraction([[1, 2], [1, 2], [3], []]) == pytest.approx(3 / 4)
     assert unique_fraction([]) == 0.0
+
+
+UNK = 1
+
+
+def _unk_apart(rows, start):
+    """Each <unk> replaced by a token of its own that occurs nowhere else: nltk's view of 'never matches'."""
+    fresh = iter(range(start, start + 10_000))
+    return [[next(fresh) if t == UNK else t for t in row] for row in rows]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_unk_never_matches_in_references_or_hypotheses(seed):
+    rng = random.Random(200 + seed)
+    refs = random_corpus(rng, 30, vocab=5, min_len=1)          # token 1 plays <unk>, common on both sides
+    hyps = random_corpus(rng, 20, vocab=5) + [[UNK] * 6, [0, UNK, UNK, 2]]
+    scorer = BleuScorer(refs, max_n=5, ignore=UNK)
+    refs_apart, hyps_apart = _unk_apart(refs, 1000), _unk_apart(hyps, 50_000)
+    for n in (2, 3, 4, 5):
+        for hyp, apart in zip(hyps, hyps_apart):
+            assert abs(scorer.sentence(hyp, n) - nltk_bleu(refs_apart, apart, n)) <= TOL
+    assert scorer.sentence([UNK] * 6, 4) == 0.0                 # all-<unk> scores nothing
+    assert BleuScorer(refs, max_n=5).sentence([UNK] * 6, 4) > 0  # ... where <unk> would count as a word
+
+
+def test_self_bleu_ignores_unk():
+    rng = random.Random(9)
+    samples = random_corpus(rng, 20, vocab=4, min_len=1) + [[UNK] * 5, [UNK] * 5]
+    apart = _unk_apart(samples, 1000)
+    for n in (2, 4):
+        got = self_bleu(samples, n, ignore=UNK)
+        assert abs(got - nltk_self_bleu(apart, n, range(len(apart)))) <= TOL
+        assert got < self_bleu(samples, n)
+
+
+def test_live_bleu_label_names_its_references_from_one_place():
+    from seqgan_core import contract
+    from seqgan_core.metrics import evaluate
+    assert evaluate.BLEU_REFS is contract.BLEU_REFS
+    for n in (2, 3, 4, 5):
+        assert contract.label(f"bleu/{n}") == f"BLEU-{n} vs {contract.BLEU_REFS:,} test lines"
+    assert contract.label("bleu/4") == "BLEU-4 vs 2,000 test lines"
+
+
+def test_evaluator_bleu_does_not_reward_unk():
+    import torch
+
+    from seqgan_core.data.base import SequenceDataset
+    from seqgan_core.metrics.evaluate import Evaluator
+
+    class AllUnk:                                   # a "generator" that writes <unk> only
+        def sample(self, n, seq_len):
+            return torch.full((n, seq_len), UNK, dtype=torch.long)
+
+        def log_probs(self, y):
+            return torch.zeros(y.shape)
+
+        training = False
+
+        def eval(self):
+            return self
+
+        def train(self, mode=True):
+            return self
+
+    test = torch.tensor([[2, UNK, 3, UNK, UNK, 0], [UNK, UNK, UNK, UNK, 4, 0]])
+    ds = SequenceDataset("t", train=test, test=test, vocab=["<eos>", "<unk>", "a", "b", "c"], eos_id=0,
+                         unk_id=UNK, metrics=("bleu",))
+    values, _ = Evaluator(ds, nll_samples=4)(AllUnk())
+    assert values["bleu/2"] == 0.0 and values["bleu/4"] == 0.0

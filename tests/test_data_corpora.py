@@ -163,5 +163,5 @@ def test_the_real_files_and_checksums(tmp_path, monkeypatch):
         coco, poems = corpora.load_coco({}, 0), corpora.load_poems({}, 0)
     finally:
         server.close()
-    assert coco.train.shape == (9998, 32) and coco.test.shape == (9997, 32) and coco.vocab_size == 4660
+    assert coco.train.shape == (9998, 32) and coco.test.shape == (9997, 32) and coco.vocab_size == 4661  # + <start>
     assert poems.train.shape == (14755, 24) and poems.test.shape == (1639, 24)

@@ -61,13 +61,14 @@ def test_text_with_a_byte_order_mark(codec):
 
 def test_a_huge_file_is_refused_from_its_size_alone(tmp_path, monkeypatch):
     big = tmp_path / "big.txt"
-    with open(big, "wb") as f:                       # sparse: 500 MB long, nothing written
-        f.truncate(500 * 2**20)
+    with open(big, "wb") as f:                       # sparse: 3 GB long, nothing written
+        f.truncate(3 * 2**30)
 
     def no_reading(*args, **kwargs):
         raise AssertionError("the file was read")
     monkeypatch.setattr(upload.Path, "read_bytes", no_reading)
-    with pytest.raises(DataError, match=r"500\.0 MB; the limit is 50\.0 MB"):
+    monkeypatch.setattr(upload, "_open_binary", no_reading)
+    with pytest.raises(DataError, match=r"3\.0 GB; the limit is 2\.0 GB: larger files are streamed"):
         upload.build(big)
 
 
@@ -143,7 +144,7 @@ def test_a_vocabulary_cap_that_leaves_nothing():
 
 def test_vocabulary_cap_gives_unknown_tokens():
     ds, report = build(TEXT.encode(), max_vocab=3, max_unk=1.0)
-    assert len(ds.vocab) == 5 and report["unk_rate"]["train"] > 0.3
+    assert len(ds.vocab) == 6 and report["unk_rate"]["train"] > 0.3     # 3 words + <eos>, <unk>, <start>
 
 
 def test_bad_options():
@@ -178,3 +179,107 @@ def test_check_file_and_list_datasets(tmp_path):
     names = {d["name"]: d for d in list_datasets()}
     assert {"brackets", "arithmetic", "coco", "poems", "upload", "folk_music"} <= set(names)
     assert names["brackets"]["offline"] and set(names["upload"]) == {"name", "title", "size", "source", "offline"}
+
+
+# --- large files: streamed, a seeded uniform sample of their lines kept ------------------------------------
+def numbered_lines(n):
+    words = ["red", "blue", "cat", "dog", "sat", "ran", "mat", "log"]
+    return [f"line {i} {words[i % 8]} {words[(i * 3) % 8]} {words[(i * 5) % 7]}" for i in range(n)]
+
+
+def kept_numbers(ds):
+    """The line numbers of the kept lines (character tokens: every digit is in the vocabulary)."""
+    return sorted(int(ds.render(row).split()[1]) for row in torch.cat([ds.train, ds.test]).tolist())
+
+
+@pytest.mark.parametrize("source", ["path", "bytes"])
+def test_a_file_over_the_sample_cap_is_sampled_reproducibly(tmp_path, source):
+    lines = numbered_lines(4000)
+    data = ("\n".join(lines) + "\n").encode()
+    path = tmp_path / "big.txt"
+    path.write_bytes(data)
+    src = str(path) if source == "path" else data
+    cap = len(data) // 4
+    ds, report = upload.build(src, "big.txt", {"sample_bytes": cap, "tokens": "char", "test_fraction": 0.1})
+    k = report["sampled"]["kept"]
+    assert report["sampled"]["of"] == report["sequences_in_file"] == 4000
+    assert k == int(4000 * cap / len(data)) and 900 <= k <= 1000
+    assert report["note"].startswith(f"kept {k:,} of 4,000 lines")
+    assert report["kept"]["train"] + report["kept"]["test"] == k
+    numbers = kept_numbers(ds)
+    assert len(set(numbers)) == k                                 # distinct lines of the file
+    # uniform over the file, not its head: every quarter of the file is represented about equally
+    quarters = [sum(q * 1000 <= x < (q + 1) * 1000 for x in numbers) for q in range(4)]
+    assert min(quarters) > k / 4 * 0.7, quarters
+    again, _ = upload.build(src, "big.txt", {"sample_bytes": cap, "tokens": "char"})
+    assert kept_numbers(again) == numbers                         # the same seed keeps the same lines
+    other, _ = upload.build(src, "big.txt", {"sample_bytes": cap, "tokens": "char", "split_seed": 1})
+    assert kept_numbers(other) != numbers
+    whole, report = upload.build(src, "big.txt", {"tokens": "char"})  # under the default cap: every line
+    assert "sampled" not in report and len(kept_numbers(whole)) == 4000
+
+
+def test_streaming_reads_as_the_whole_file_does(tmp_path):
+    """Encodings, line ends and CSV columns come out of the streaming reader as out of the in-memory one."""
+    text = "café crème\r\nnaïve résumé\rà la carte\n\nthe end\n" * 50
+    for data in (text.encode("utf-8"), text.encode("latin-1"), text.encode("utf-16")):
+        whole, rep_whole = upload.build(data, "t.txt", {})
+        streamed, rep = upload.build(data, "t.txt", {"sample_bytes": len(data) - 1})
+        assert rep["encoding"] == rep_whole["encoding"]
+        assert rep["sequences_in_file"] == rep_whole["sequences_in_file"] == 250
+        assert set(streamed.vocab) <= set(whole.vocab)
+    csv_text = "id,caption\n" + "".join(f'{i},"a cat, number {i}"\n' for i in range(300))
+    _, rep = upload.build(csv_text.encode(), "d.csv", {"column": "caption", "sample_bytes": 2000})
+    assert rep["column"] == "caption" and rep["sampled"]["of"] == 300 and rep["note"].split(":")[0].endswith("rows")
+    with pytest.raises(DataError, match="its columns are"):
+        upload.build(csv_text.encode(), "d.csv", {"column": "nope", "sample_bytes": 2000})
+
+
+def test_a_large_binary_file_is_still_refused(tmp_path):
+    with pytest.raises(DataError, match="binary file"):
+        upload.build(b"text line\n" * 100 + b"\x00\x01\x02" * 100, "b.txt", {"sample_bytes": 100})
+    with pytest.raises(DataError, match="does not look like a text file"):
+        upload.build(bytes(range(1, 256)) * 40, "b.txt", {"sample_bytes": 100})
+    with pytest.raises(DataError, match="empty"):
+        upload.build(b"\n \n" * 100, "b.txt", {"sample_bytes": 100})
+
+
+def test_the_cli_data_check_says_what_it_kept(tmp_path, capsys):
+    from seqgan_core import cli
+    path = tmp_path / "big.txt"
+    path.write_text("\n".join(numbered_lines(2000)) + "\n", encoding="utf-8")
+    monkey = upload.UPLOAD_DEFAULTS["sample_bytes"]
+    upload.UPLOAD_DEFAULTS["sample_bytes"] = path.stat().st_size // 2
+    try:
+        assert cli.main(["data", "check", str(path)]) == 0
+    finally:
+        upload.UPLOAD_DEFAULTS["sample_bytes"] = monkey
+    out = capsys.readouterr().out
+    assert "note: kept 1,000 of 2,000 lines" in out or "note: kept 999 of 2,000 lines" in out, out
+
+
+def test_one_length_cap():
+    from seqgan_core.data import common, corpora, formal, music
+    assert upload.MAX_SEQ_LEN is common.MAX_SEQ_LEN == 200 and formal.MAX_SEQ_LEN is common.MAX_SEQ_LEN
+    with pytest.raises(DataError, match="between 1 and 200"):
+        corpora.load_coco({"seq_len": 201}, 0)
+    with pytest.raises(DataError, match="between 4 and 200"):
+        music._check_options({"seq_len": 201})
+
+
+def _preview_app(preview):
+    from ui.datasets import _show_preview
+    _show_preview(preview)
+
+
+def test_the_setup_preview_says_what_it_kept(tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from ui.datasets import load_preview
+    path = tmp_path / "big.txt"
+    path.write_text("\n".join(numbered_lines(2000)) + "\n", encoding="utf-8")
+    preview = load_preview("upload", {"path": str(path), "sample_bytes": path.stat().st_size // 4}, seed=0)
+    at = AppTest.from_function(_preview_app, args=(preview,), default_timeout=30).run()
+    assert not at.exception
+    notes = [i.value for i in at.info]
+    assert len(notes) == 1 and notes[0].startswith(f"kept {preview['report']['sampled']['kept']:,} of 2,000 lines")

@@ -201,6 +201,8 @@ def _show_preview(p: dict) -> None:
     """Sizes, a few training sequences, a melody to hear, and an upload's report."""
     st.success(f"{p['train']:,} training and {p['test']:,} test sequences · vocabulary {p['vocab_size']:,} · "
                f"length {p['seq_len']}")
+    if (p.get("report") or {}).get("note"):        # a large upload: "kept k of n lines" (a seeded sample)
+        st.info(p["report"]["note"])
     st.code("\n".join(p["examples"]) or "(empty)", language=None)
     if "music" in p["metrics"] and p["example_ids"]:
         wav = listen(p["example_ids"][0])

@@ -24,6 +24,8 @@ class SequenceDataset:
     vocab: Optional[list[str]] = None        # id -> token text; None: ids are shown as numbers
     eos_id: Optional[int] = None             # end/pad token, if the data set has one
     unk_id: Optional[int] = None
+    start_id: Optional[int] = None           # the generator's first input, an id of its own (text data sets);
+                                             # None: id 0 (the oracle's and the authors' layout)
     metrics: tuple[str, ...] = ()            # extra metrics that apply: "nll_oracle", "bleu", "validity", "music"
     validity: Optional[Callable[[list[int]], bool]] = None  # exact checker for formal languages
     oracle: Optional[torch.nn.Module] = None  # the synthetic oracle G_oracle, when there is one
@@ -63,6 +65,7 @@ class DatasetSpec:
     load: Callable[[dict, int], SequenceDataset]  # (options, seed) -> data set
     options_help: dict = field(default_factory=dict)  # option -> one line of help
     size_hint: str = ""                       # e.g. "10,000 sequences of 20 tokens"
+    start_id: Optional[int] = None            # the start id its data sets have (known without loading one)
 
 
 _REGISTRY: dict[str, DatasetSpec] = {}
@@ -83,6 +86,13 @@ def get_spec(name: str) -> DatasetSpec:
     if name not in specs:
         raise DataError(f"unknown data set '{name}'; choose one of: {', '.join(sorted(specs))}")
     return specs[name]
+
+
+def start_id_of(name: str) -> int:
+    """The generator's start input for data set `name`, without loading it: 0 unless the data set gives the
+    start an id of its own (0 for a name no longer registered)."""
+    spec = registry().get(name)
+    return spec.start_id if spec is not None and spec.start_id is not None else 0
 
 
 def load(name: str, options: dict | None = None, seed: int = 0) -> SequenceDataset:

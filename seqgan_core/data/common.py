@@ -2,6 +2,9 @@
 
 Kept free of any one data set so that corpora, uploads, formal languages and music build their tensors
 the same way: id 0 is "<eos>" (end and padding), id 1 is "<unk>" where a data set has unknown tokens.
+Text data sets (build_vocab: corpora, uploads) also have id 2, "<start>": the generator's first input, which
+never occurs in the data. (Before, start and end shared id 0, so "the line begins" and "the line ended"
+were one input; checkpoints of that layout are refused, see train/checkpoint.py layout_problem.)
 """
 from __future__ import annotations
 
@@ -15,8 +18,10 @@ import torch
 
 from .base import DataError
 
-EOS, UNK = "<eos>", "<unk>"
-EOS_ID, UNK_ID = 0, 1
+EOS, UNK, START = "<eos>", "<unk>", "<start>"
+EOS_ID, UNK_ID, START_ID = 0, 1, 2
+TEXT_SPECIALS = (EOS, UNK, START)       # the first ids of a text vocabulary, in this order
+MAX_SEQ_LEN = 200                       # the longest sequence any data set makes: roll-outs cost O(T^2)
 
 
 def merge_options(options: dict, defaults: dict, dataset: str) -> dict:
@@ -60,12 +65,13 @@ def cache_dir() -> Path:
 
 def build_vocab(token_lists: Iterable[Sequence[str]], max_vocab: Optional[int] = None,
                 min_count: int = 1) -> list[str]:
-    """["<eos>", "<unk>", most frequent tokens...]; ties broken alphabetically so the order is reproducible."""
+    """["<eos>", "<unk>", "<start>", most frequent tokens...]; ties broken alphabetically so the order is
+    reproducible."""
     counts = Counter(tok for toks in token_lists for tok in toks)
     ranked = sorted((t for t, c in counts.items() if c >= min_count), key=lambda t: (-counts[t], t))
     if max_vocab is not None:
         ranked = ranked[:max_vocab]
-    return [EOS, UNK] + ranked
+    return list(TEXT_SPECIALS) + [t for t in ranked if t not in TEXT_SPECIALS]
 
 
 def encode(token_lists: Iterable[Sequence[str]], vocab: Sequence[str]) -> list[list[int]]:

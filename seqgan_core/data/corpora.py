@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from .base import DatasetSpec, SequenceDataset, register
-from .common import (EOS_ID, UNK_ID, DataError, build_vocab, cache_dir, choice_option, encode, fit_length,
-                     float_option, int_option, merge_options, pad_rows, split_indices, unk_rate)
+from .common import (EOS_ID, MAX_SEQ_LEN, START_ID, UNK_ID, DataError, build_vocab, cache_dir, choice_option,
+                     encode, fit_length, float_option, int_option, merge_options, pad_rows, split_indices,
+                     unk_rate)
 
 BASE_URL = "https://raw.githubusercontent.com/geek-ai/Texygen/3104e22/"
 # cache file name -> (path under the base URL, sha256 of the bytes)
@@ -163,14 +164,14 @@ def _encode_text(name: str, train_toks, test_toks, seq_len: int, too_long: str, 
                  "vocab_size": len(vocab), "train_unk_rate": unk_rate(train_ids),
                  "test_unk_rate": unk_rate(test_ids)})
     return SequenceDataset(name=name, train=pad_rows(train_ids, seq_len), test=pad_rows(test_ids, seq_len),
-                           vocab=vocab, eos_id=EOS_ID, unk_id=UNK_ID, metrics=("bleu",),
-                           joiner=joiner, info=info)
+                           vocab=vocab, eos_id=EOS_ID, unk_id=UNK_ID, start_id=START_ID,
+                           metrics=("bleu",), joiner=joiner, info=info)
 
 
 def load_coco(options: dict, seed: int) -> SequenceDataset:
     """COCO captions, Texygen's 10,000 train / 10,000 test lines. The seed is unused: the split is fixed."""
     opts = merge_options(options, COCO_DEFAULTS, "coco")
-    seq_len = int_option(opts, "seq_len", 1, 200)
+    seq_len = int_option(opts, "seq_len", 1, MAX_SEQ_LEN)
     too_long = choice_option(opts, "too_long", ("drop", "cut"))
     _vocab_options(opts)                               # check the options before a download
     train = [caption_tokens(x) for x in read_lines(fetch("coco_captions_train.txt"))]
@@ -203,7 +204,7 @@ register(DatasetSpec(
     description="Short English captions of photos (Texygen's benchmark split). Word tokens, lower case.",
     source=BASE_URL + "data/image_coco.txt (and data/testdata/test_coco.txt)",
     offline=lambda: is_cached("coco"),
-    load=load_coco,
+    load=load_coco, start_id=START_ID,
     options_help={"seq_len": "longest caption in tokens", "too_long": "drop or cut longer captions",
                   "max_vocab": "keep only the most frequent words (null: all)",
                   "min_count": "drop words seen fewer times (they become <unk>)"},
@@ -212,7 +213,7 @@ register(DatasetSpec(
 register(DatasetSpec(
     name="poems", title="Chinese poems (quatrains)",
     description="16,394 classical quatrains: four lines of five characters, the paper's poem corpus.",
-    source=BASE_URL + "data/shi.txt", offline=lambda: is_cached("poems"), load=load_poems,
+    source=BASE_URL + "data/shi.txt", offline=lambda: is_cached("poems"), load=load_poems, start_id=START_ID,
     options_help={"punctuation": "keep the commas and full stops (24 tokens) or not (20)",
                   "test_fraction": "share of poems held out for testing",
                   "split_seed": "seed of the train/test split",

@@ -17,7 +17,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from .base import DatasetSpec, SequenceDataset, register
-from .common import EOS, EOS_ID, DataError, int_option, length_counts, merge_options, pad_rows
+from .common import EOS, EOS_ID, MAX_SEQ_LEN, DataError, int_option, length_counts, merge_options, pad_rows
 
 BRACKET_PAIRS = ["()", "[]", "{}", "<>"]
 
@@ -28,7 +28,6 @@ BRACKETS_DEFAULTS = {"seq_len": 30, "min_len": 10, "max_depth": 6, "kinds": 3,
                      "num_train": 10000, "num_test": 1000}
 ARITHMETIC_DEFAULTS = {"seq_len": 12, "min_operands": 2, "max_operands": 3, "max_operand": 9,
                        "operators": "+-*", "num_train": 10000, "num_test": 1000}
-MAX_SEQ_LEN = 200          # roll-outs cost O(T^2); longer rows are no use in a classroom
 MAX_SEQUENCES = 1_000_000
 
 

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from .base import DatasetSpec, SequenceDataset, register
-from .common import (EOS, EOS_ID, DataError, cache_dir, choice_option, float_option, int_option,
+from .common import (EOS, EOS_ID, MAX_SEQ_LEN, DataError, cache_dir, choice_option, float_option, int_option,
                      merge_options, split_indices)
 
 REST_ID, HOLD_ID = 1, 2
@@ -176,7 +176,7 @@ def _check_options(options: dict) -> dict:
     choice_option(opts, "collection", COLLECTIONS)
     choice_option(opts, "step", (0.25, 0.5, 1.0))
     int_option(opts, "max_tunes", 2, 20_000)
-    int_option(opts, "seq_len", 4, 200)
+    int_option(opts, "seq_len", 4, MAX_SEQ_LEN)
     int_option(opts, "split_seed", 0, 2**32 - 1)
     float_option(opts, "max_rest", 0.0, 1.0)
     float_option(opts, "test_fraction", 0.01, 0.5)

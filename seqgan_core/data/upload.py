@@ -1,7 +1,11 @@
 """A user's own text: a .txt file (one sequence per line) or a .csv file (one column), as a data set.
 
 What it does with a file, in order, and reports back (see `build`):
-1. Size: a path is checked with stat() before anything is read; bytes by their length (limit `max_bytes`).
+1. Size: a path is checked with stat() before anything is read; bytes by their length. A file over
+   `max_bytes` (MAX_FILE_BYTES, 2 GB) is refused: reading it twice would take minutes. A file over
+   `sample_bytes` (50 MB) is streamed, never held whole: a first pass checks and counts its lines (or CSV
+   rows), a second keeps a seeded uniform sample of them (split_seed) of about `sample_bytes`, which is
+   all a run loads; the report says "kept k of n lines". Steps 2 to 7 then apply to what was kept.
 2. Decoding: a BOM decides (UTF-8, UTF-16, UTF-32). Without one: NUL bytes mean binary (refused); valid
    UTF-8 is read as UTF-8; anything else is read as Windows-1252, the superset of Latin-1 that Windows
    editors write, and the report says so. Text whose decoded characters are more than 2% control codes is
@@ -11,7 +15,8 @@ What it does with a file, in order, and reports back (see `build`):
 4. Tokens: "word" (runs of letters/digits, apostrophes inside words kept, every other symbol alone; an
    emoji with its modifiers stays one token) or "char" (grapheme clusters, whitespace runs kept as one
    space). Any script works, right-to-left included.
-5. Length: seq_len (default: the length 99% of sequences fit, at most 200); longer ones are dropped or cut.
+5. Length: seq_len (default: the length 99% of sequences fit, at most MAX_SEQ_LEN = 200); longer ones are
+   dropped or cut.
 6. Split: a seeded shuffle (split_seed, not the run seed, so every run of a file tests on the same lines).
    At least two sequences are needed, one to train and one to test; a one-line file is refused.
 7. Vocabulary from the training part: most frequent first, capped by max_vocab / min_count; the rest
@@ -23,27 +28,35 @@ import codecs
 import csv
 import hashlib
 import io
+import itertools
 import math
 import os
 import re
 from pathlib import Path
 from typing import Optional, Union
 
+import numpy as np
 import regex
 
 from .base import DatasetSpec, SequenceDataset, register
-from .common import (EOS_ID, UNK_ID, DataError, build_vocab, choice_option, encode, fit_length, float_option,
-                     int_option, length_counts, merge_options, pad_rows, split_indices, unk_rate)
+from .common import (EOS_ID, MAX_SEQ_LEN, START_ID, TEXT_SPECIALS, UNK_ID, DataError, build_vocab,
+                     choice_option, encode, fit_length, float_option, int_option, length_counts, merge_options,
+                     pad_rows, split_indices, unk_rate)
 
-DEFAULT_MAX_BYTES = 50 * 2**20
-MAX_SEQ_LEN = 200             # roll-outs cost O(T^2) per sequence
+MAX_FILE_BYTES = 2 * 2**30          # larger files are refused: even streaming them takes too long
+DEFAULT_SAMPLE_BYTES = 50 * 2**20   # larger files are sampled down to about this much text
+DEFAULT_MAX_BYTES = MAX_FILE_BYTES
+STREAM_CHECK_CHARS = 2**20          # a streamed file that fails the control-code test this early stops here
 AUTO_LENGTH_SHARE = 0.99
 MAX_CONTROL_SHARE = 0.02
 UPLOAD_DEFAULTS = {"path": None, "column": None, "tokens": "word", "lower": False, "seq_len": None,
                    "too_long": "drop", "max_vocab": None, "min_count": 1, "max_unk": 0.5,
-                   "test_fraction": 0.1, "split_seed": 0, "max_bytes": DEFAULT_MAX_BYTES}
+                   "test_fraction": 0.1, "split_seed": 0, "max_bytes": DEFAULT_MAX_BYTES,
+                   "sample_bytes": DEFAULT_SAMPLE_BYTES}
 BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),   # UTF-32 LE starts like UTF-16 LE
         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+BINARY = ("this looks like a binary file (it contains NUL bytes), not text. UTF-16 text without a byte order "
+          "mark also looks like this: save it as UTF-8")
 CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")   # control codes that are not whitespace
 WORD = regex.compile(r"\w+(?:['’]\w+)*|(?=\S)\X")
 GRAPHEME = regex.compile(r"\X")
@@ -51,11 +64,13 @@ Source = Union[bytes, str, Path]
 
 
 def _size_text(n: int) -> str:
+    if n >= 2**30:
+        return f"{n / 2**30:.1f} GB"
     return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n:,} bytes"
 
 
-def read_bytes(source: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
-    """The file's bytes; a file over the limit is refused from its size alone, before it is read."""
+def source_size(source: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
+    """The size in bytes, from stat() for a path (nothing is read); a DataError over max_bytes."""
     if isinstance(source, bytes):
         size = len(source)
     else:
@@ -64,7 +79,15 @@ def read_bytes(source: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
         except OSError:
             raise DataError(f"file not found: {source}") from None
     if size > max_bytes:
-        raise DataError(f"the file is {_size_text(size)}; the limit is {_size_text(max_bytes)}")
+        raise DataError(f"the file is {_size_text(size)}; the limit is {_size_text(max_bytes)}: larger files "
+                        f"are streamed and sampled, but one this large would take too long to read. Keep a "
+                        f"part of it (e.g. `shuf -n 1000000 FILE > part.txt`) and use that")
+    return size
+
+
+def read_bytes(source: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The file's bytes; a file over the limit is refused from its size alone, before it is read."""
+    source_size(source, max_bytes)
     return source if isinstance(source, bytes) else Path(source).read_bytes()
 
 
@@ -77,8 +100,7 @@ def _decode_bytes(data: bytes) -> tuple[str, str]:
             except UnicodeDecodeError:
                 raise DataError(f"the file starts like {encoding} text but cannot be decoded as such") from None
     if b"\x00" in data:
-        raise DataError("this looks like a binary file (it contains NUL bytes), not text. UTF-16 text "
-                        "without a byte order mark also looks like this: save it as UTF-8")
+        raise DataError(BINARY)
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -150,16 +172,21 @@ def _check_options(options: dict) -> dict:
     int_option(opts, "min_count", 1, 1_000_000)
     int_option(opts, "split_seed", 0, 2**32 - 1)
     int_option(opts, "max_bytes", 1, 2**40)
+    int_option(opts, "sample_bytes", 1, 2**40)
     float_option(opts, "max_unk", 0.0, 1.0)
     float_option(opts, "test_fraction", 0.01, 0.5)
     return opts
 
 
 def read_records(source: Source, name: str, opts: dict) -> tuple[list[str], dict]:
-    """(the file's sequences as text, the start of the report): size check, decoding, lines or CSV cells."""
+    """(the file's sequences as text, the start of the report): size check, decoding, lines or CSV cells.
+    A file over sample_bytes is streamed and sampled (see the module docstring)."""
+    size = source_size(source, opts["max_bytes"])
+    is_csv = Path(name).suffix.lower() in (".csv", ".tsv")
+    if size > opts["sample_bytes"]:
+        return _sample_records(source, size, name, is_csv, opts)
     data = read_bytes(source, opts["max_bytes"])
     text, encoding = decode(data)
-    is_csv = Path(name).suffix.lower() in (".csv", ".tsv")
     report = {"file": name, "bytes": len(data), "encoding": encoding, "format": "csv" if is_csv else "text",
               "tokens": opts["tokens"]}
     if is_csv:
@@ -168,6 +195,136 @@ def read_records(source: Source, name: str, opts: dict) -> tuple[list[str], dict
         records = text.splitlines()
     report["sequences_in_file"] = len(records)
     return records, report
+
+
+# --- large files: streamed twice, a seeded uniform sample of their records kept ----------------------------
+class _Stats:
+    """What the first pass learns while it reads: characters, control codes, any non-blank text."""
+
+    def __init__(self):
+        self.chars = self.control = 0
+        self.text = False
+        self.checked_early = False
+
+
+def _open_binary(source: Source):
+    return io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
+
+
+def _lines(raw, encoding: str, stats: _Stats, check_nul: bool):
+    """Decoded lines (line ends kept, as csv wants them), checked as decode() checks a whole text."""
+    text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
+    for line in text:
+        if check_nul and "\x00" in line:
+            raise DataError(BINARY)
+        stats.chars += len(line)
+        stats.control += len(CONTROL.findall(line))
+        stats.text = stats.text or not line.isspace()
+        if not stats.checked_early and stats.chars >= STREAM_CHECK_CHARS:
+            stats.checked_early = True
+            _check_control(stats)
+        yield line
+
+
+def _check_control(stats: _Stats) -> None:
+    if stats.control > MAX_CONTROL_SHARE * stats.chars:
+        raise DataError("this does not look like a text file (too many control characters)")
+
+
+def _stream_records(lines, is_csv: bool, column: Optional[str]):
+    """(records, column name): the lines of a text file, or one column's cells of a CSV."""
+    if not is_csv:
+        return (r for line in lines for r in line.splitlines()), None
+    first = next(lines, "")
+    delimiter = max(",;\t", key=first.count)
+    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))   # see _csv_cells
+    reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
+    names = [n.strip() for n in next(reader, [])]
+    if column is None:
+        if len(names) != 1:
+            raise DataError(f"the CSV has {len(names)} columns; choose one of: {', '.join(names)}")
+        column = names[0]
+    if column not in names:
+        raise DataError(f"the CSV has no column '{column}'; its columns are: {', '.join(names)}")
+    at = names.index(column)
+    return (row[at] if at < len(row) else "" for row in reader), column
+
+
+def _encodings(source: Source) -> list[tuple[str, str, bool]]:
+    """(codec, how the report names it, whether NUL means binary) to try in order, as _decode_bytes."""
+    with _open_binary(source) as raw:
+        head = raw.read(4)
+    for bom, encoding in BOMS:
+        if head.startswith(bom):
+            return [(encoding, f"{encoding.replace('-sig', '')} (byte order mark)", False)]
+    latin = "latin-1 (not valid UTF-8, read as Windows-1252/Latin-1: check accented letters)"
+    return [("utf-8", "utf-8", True), ("cp1252", latin, True), ("latin-1", latin, True)]
+
+
+def _pass(source: Source, encoding: str, check_nul: bool, is_csv: bool, column: Optional[str], visit):
+    """Read the file once, calling visit(record) for each record; returns (stats, column name)."""
+    stats = _Stats()
+    with _open_binary(source) as raw:
+        records, column = _stream_records(_lines(raw, encoding, stats, check_nul), is_csv, column)
+        try:
+            for record in records:
+                visit(record)
+        except csv.Error as err:
+            raise DataError(f"could not read the CSV: {err}") from None
+    return stats, column
+
+
+def _sample_records(source: Source, size: int, name: str, is_csv: bool, opts: dict
+                    ) -> tuple[list[str], dict]:
+    """Pass 1 finds the encoding (as decode() would), checks the text and counts the records n; pass 2
+    keeps k = n * sample_bytes / size of them, a uniform sample drawn by selection sampling (Knuth's
+    Algorithm S) from a generator seeded by split_seed: the same file and seed keep the same records."""
+    candidates = _encodings(source)
+    count = [0]
+    for i, (encoding, how, check_nul) in enumerate(candidates):
+        count[0] = 0
+        try:
+            stats, column = _pass(source, encoding, check_nul, is_csv, opts["column"],
+                                  lambda r: count.__setitem__(0, count[0] + 1))
+            break
+        except UnicodeDecodeError:
+            if not check_nul:
+                raise DataError(f"the file starts like {encoding} text but cannot be decoded as such") from None
+            if i == len(candidates) - 1:
+                raise
+    n = count[0]
+    if not stats.text:
+        raise DataError("the file is empty")
+    _check_control(stats)
+    k = min(n, max(2, int(n * opts["sample_bytes"] / size)))
+    rng = np.random.default_rng([opts["split_seed"], 1])     # not the split's own stream
+    kept: list[str] = []
+    state = {"seen": 0, "u": rng.random(0), "at": 0}
+
+    def select(record: str):
+        if state["at"] == len(state["u"]):
+            state["u"], state["at"] = rng.random(1 << 16), 0
+        u = state["u"][state["at"]]
+        state["at"] += 1
+        if u * (n - state["seen"]) < k - len(kept):          # Algorithm S: each k-subset equally likely
+            kept.append(record)
+        state["seen"] += 1
+    _pass(source, encoding, check_nul, is_csv, opts["column"], select)
+    unit = "rows" if is_csv else "lines"
+    report = {"file": name, "bytes": size, "encoding": how, "format": "csv" if is_csv else "text",
+              "tokens": opts["tokens"], "sequences_in_file": n,
+              "sampled": {"kept": len(kept), "of": n, "sample_bytes": opts["sample_bytes"],
+                          "split_seed": opts["split_seed"]},
+              "note": sample_note(len(kept), n, unit, opts["sample_bytes"], opts["split_seed"])}
+    if is_csv:
+        report["column"] = column
+    return kept, report
+
+
+def sample_note(kept: int, total: int, unit: str, sample_bytes: int, seed: int) -> str:
+    """The one line the Setup page and `data check` show for a sampled file."""
+    return (f"kept {kept:,} of {total:,} {unit}: the file is larger than {_size_text(sample_bytes)}, so a run "
+            f"trains and tests on a uniform sample of it (seeded by split_seed = {seed}, the same every time)")
 
 
 def build(source: Source, name: Optional[str] = None, options: Optional[dict] = None
@@ -191,7 +348,7 @@ def build(source: Source, name: Optional[str] = None, options: Optional[dict] = 
     train_idx, test_idx = split_indices(len(kept), opts["test_fraction"], opts["split_seed"])
     train_toks = [kept[i] for i in train_idx]
     vocab = build_vocab(train_toks, opts["max_vocab"], opts["min_count"])
-    if len(vocab) == 2:
+    if len(vocab) == len(TEXT_SPECIALS):
         raise DataError(f"no token occurs at least {opts['min_count']} times (min_count): the vocabulary "
                         f"would be empty; lower min_count")
     train_ids, test_ids = encode(train_toks, vocab), encode([kept[i] for i in test_idx], vocab)
@@ -202,7 +359,7 @@ def build(source: Source, name: Optional[str] = None, options: Optional[dict] = 
                    "kept": {"train": len(train_ids), "test": len(test_ids)},
                    "examples": [joiner.join(vocab[i] for i in row) for row in train_ids[:3]]})
     ds = SequenceDataset(name="upload", train=pad_rows(train_ids, seq_len), test=pad_rows(test_ids, seq_len),
-                         vocab=vocab, eos_id=EOS_ID, unk_id=UNK_ID, metrics=("bleu",), joiner=joiner,
+                         vocab=vocab, eos_id=EOS_ID, unk_id=UNK_ID, start_id=START_ID, metrics=("bleu",), joiner=joiner,
                          info={"source": f"upload: {name}", "report": report})
     return ds, report
 
@@ -257,13 +414,15 @@ register(DatasetSpec(
     name="upload", title="Your own text file",
     description="A .txt file with one sequence per line, or a column of a .csv file; word or character "
                 "tokens.",
-    source="your file", offline=lambda: True, load=load_upload,
+    source="your file", offline=lambda: True, load=load_upload, start_id=START_ID,
     options_help={"path": "the saved upload", "column": "CSV column to use",
                   "tokens": "word or char", "lower": "lower-case the text",
-                  "seq_len": "longest sequence in tokens (null: 99% of them fit, at most 200)",
+                  "seq_len": f"longest sequence in tokens (null: 99% of them fit, at most {MAX_SEQ_LEN})",
                   "too_long": "drop or cut longer sequences", "max_vocab": "keep the most frequent tokens",
                   "min_count": "drop tokens seen fewer times (they become <unk>)",
                   "max_unk": "drop sequences with a larger share of <unk>",
                   "test_fraction": "share held out for testing", "split_seed": "seed of the split",
-                  "max_bytes": "largest file accepted"},
-    size_hint="your file, up to 50 MB"))
+                  "max_bytes": f"largest file accepted (at most {_size_text(MAX_FILE_BYTES)})",
+                  "sample_bytes": "larger files are sampled down to about this many bytes of lines"},
+    size_hint=f"your file, up to {_size_text(MAX_FILE_BYTES)} (over {_size_text(DEFAULT_SAMPLE_BYTES)}: a "
+              f"sample of its lines)"))

@@ -10,6 +10,11 @@ nltk behaviour reproduced on purpose:
 - an order with zero clipped matches is smoothed to 0.1 / (number of hyp k-grams);
 - zero unigram matches (including an empty hypothesis) scores 0, smoothing or not;
 - brevity penalty uses the closest reference length, ties going to the shorter one.
+
+One deliberate difference, only when `ignore` is given (the data set's <unk> id): an n-gram that contains
+that token never matches. It is left out of the reference tables, so a hypothesis <unk> matches nothing,
+but it still counts in the hypothesis's n-gram total (a generator cannot score by writing <unk>).
+With ignore=None the scores are nltk's exactly.
 """
 from __future__ import annotations
 
@@ -61,13 +66,13 @@ def _combine(matches: list[int], hyp_len: int, ref_len: int, n: int) -> float:
 class BleuScorer:
     """Scores hypotheses against one fixed reference set, for orders up to max_n."""
 
-    def __init__(self, references: Iterable[Tokens], max_n: int = 5):
+    def __init__(self, references: Iterable[Tokens], max_n: int = 5, ignore: Hashable | None = None):
         refs = [tuple(r) for r in references]
         if not refs:
             raise ValueError("BLEU needs at least one reference")
         self.max_n = max_n
         self._lens = sorted(set(len(r) for r in refs))
-        self._max_counts = [_max_counts(refs, k) for k in range(1, max_n + 1)]
+        self._max_counts = [_max_counts(refs, k, ignore) for k in range(1, max_n + 1)]
         self._ref_len_cache: dict[int, int] = {}
 
     def _ref_len(self, hyp_len: int) -> int:
@@ -107,8 +112,9 @@ class BleuScorer:
         return {n: _mean(v) for n, v in per_n.items()}
 
 
-def _max_counts(refs: list[tuple], k: int) -> dict[tuple, int]:
-    """For every k-gram, its largest count within any single reference (the clipping ceiling)."""
+def _max_counts(refs: list[tuple], k: int, ignore: Hashable | None = None) -> dict[tuple, int]:
+    """For every k-gram, its largest count within any single reference (the clipping ceiling); k-grams
+    holding `ignore` are left out, so they never match."""
     mx: dict[tuple, int] = {}
     seen: set[tuple] = set()
     for r in refs:
@@ -122,6 +128,8 @@ def _max_counts(refs: list[tuple], k: int) -> dict[tuple, int]:
                 mx[g] = c
     out = dict.fromkeys(seen, 1)
     out.update(mx)  # k-grams repeated inside some reference raise the default ceiling of 1
+    if ignore is not None:
+        out = {g: c for g, c in out.items() if ignore not in g}
     return out
 
 
@@ -129,10 +137,12 @@ def _mean(values: list[float]) -> float:
     return math.fsum(values) / len(values) if values else 0.0
 
 
-def self_bleu(samples: Iterable[Tokens], n: int, max_hyps: int | None = None, seed: int = 0) -> float:
+def self_bleu(samples: Iterable[Tokens], n: int, max_hyps: int | None = None, seed: int = 0,
+              ignore: Hashable | None = None) -> float:
     """Mean BLEU-n of each sample against all the other samples (Texygen's self-BLEU).
 
     max_hyps scores a seeded random subset of the samples; every other sample stays a reference.
+    ignore: a token (the <unk> id) whose n-grams never match, as in BleuScorer.
     """
     samples = [tuple(s) for s in samples]
     if len(samples) < 2:
@@ -146,7 +156,7 @@ def self_bleu(samples: Iterable[Tokens], n: int, max_hyps: int | None = None, se
     scores = []
     for i in idx:
         hyp = samples[i]
-        matches = [_loo_matches(hyp, k, *tables[k - 1]) for k in range(1, n + 1)]
+        matches = [_loo_matches(hyp, k, *tables[k - 1], ignore) for k in range(1, n + 1)]
         scores.append(_combine(matches, len(hyp), ref_len(len(hyp)), n))
     return _mean(scores)
 
@@ -166,7 +176,7 @@ def _top_two_counts(samples: list[tuple], k: int) -> tuple[dict, dict]:
     return top1, top2
 
 
-def _loo_matches(hyp: tuple, k: int, top1: dict, top2: dict) -> int:
+def _loo_matches(hyp: tuple, k: int, top1: dict, top2: dict, ignore: Hashable | None = None) -> int:
     """Clipped k-gram matches of hyp against every sample but itself.
 
     hyp is one of the samples, so its own count c is in the table: the best of the others is
@@ -174,6 +184,8 @@ def _loo_matches(hyp: tuple, k: int, top1: dict, top2: dict) -> int:
     """
     total = 0
     for g, c in Counter(ngrams(hyp, k)).items():
+        if ignore is not None and ignore in g:
+            continue
         t1 = top1[g]
         total += min(c, top2[g] if c == t1 else t1)
     return total

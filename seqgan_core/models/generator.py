@@ -48,6 +48,17 @@ def sample_categorical(logits: torch.Tensor, generator: Optional[torch.Generator
     return (b * block + i).squeeze(1).clamp_(max=V - 1)
 
 
+def pad_mask(y: torch.Tensor, eos_id: int) -> torch.Tensor:
+    """(B, T) bool: the tokens that count in a text data set's NLL, up to and including the first end token.
+
+    Rows are padded with the end token after it. Predicting more end tokens after the first is easy and
+    says nothing, yet it is most of the tokens of a short line: averaged in, it would dominate the MLE loss
+    and NLL-test. So the first end token counts (G must learn to stop) and everything after it is ignored.
+    Data sets without an end token (the synthetic oracle) count every token, as the paper does."""
+    is_eos = (y == eos_id).long()
+    return (torch.cumsum(is_eos, dim=1) - is_eos) == 0          # no end token strictly before t
+
+
 def greedy(logits: torch.Tensor) -> torch.Tensor:
     """Deterministic 'sampler' (argmax), used to compare implementations exactly."""
     return logits.argmax(dim=1)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..config import RunConfig, apply_overrides, check
-from ..train.checkpoint import load_checkpoint, save_checkpoint
+from ..train.checkpoint import layout_problem, load_checkpoint, save_checkpoint
 from .store import RunDB, create_run
 
 BRANCH_POINTS = {"adversarial_start": "adv_start.pt", "mle_done": "mle_done.pt", "latest": "latest.pt"}
@@ -24,7 +24,11 @@ def branch_run(src: str | Path, overrides: dict, at: str = "adversarial_start", 
     if at not in BRANCH_POINTS:
         raise ValueError(f"branch point must be one of {', '.join(BRANCH_POINTS)}")
     ck = load_checkpoint(src / "checkpoints" / BRANCH_POINTS[at])
-    cfg = check(apply_overrides(RunConfig.from_dict(json.loads(ck["config"])), overrides))
+    made = RunConfig.from_dict(json.loads(ck["config"]))
+    problem = layout_problem(ck, made.data.name, src / "checkpoints" / BRANCH_POINTS[at])
+    if problem:
+        raise ValueError(problem)
+    cfg = check(apply_overrides(made, overrides))
     cfg.init_from = ""
     cfg.name = name or f"{cfg.name or src.name} · " + ", ".join(f"{k}={v}" for k, v in overrides.items())
     run_dir = create_run(cfg, root=root or src.parent, run_dir=run_dir)

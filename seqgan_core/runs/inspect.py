@@ -43,12 +43,15 @@ def load_models(run_dir: str | Path, device: str = "cpu"):
     from ..config import RunConfig
     from ..models import build_models
     from ..rollout import RolloutPolicy
-    from ..train.checkpoint import load_latest
+    from ..train.checkpoint import layout_problem, load_latest
     latest = Path(run_dir) / "checkpoints" / "latest.pt"
     ck, _ = load_latest(latest)
     cfg = RunConfig.from_dict(json.loads(ck["config"]))
+    problem = layout_problem(ck, cfg.data.name, latest)
+    if problem:
+        raise ValueError(problem)
     vocab = ck["gen"]["out.weight"].shape[0]
-    gen, disc = build_models(cfg, vocab, torch.device(device))
+    gen, disc = build_models(cfg, vocab, torch.device(device), start_id=int(ck.get("start_id", 0)))
     gen.load_state_dict(ck["gen"])
     disc.load_state_dict(ck["disc"])
     roll = RolloutPolicy(gen, cfg.schedule.rollout_delay)

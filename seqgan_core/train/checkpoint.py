@@ -86,10 +86,29 @@ def resolve_asset(path: str | Path) -> Path:
     return path
 
 
+def layout_problem(ck: dict, data_name: str, path) -> Optional[str]:
+    """Why checkpoint ck (made on data set data_name) cannot be used with today's token layout, or None.
+
+    Text data sets give the generator's start input an id of its own; before, start and end shared id 0.
+    A generator trained that way expects other ids, so its checkpoint is refused rather than misused.
+    Checkpoints carry the start id they were made with ("start_id"); one without it is from before, when
+    every data set started from id 0 (still right for the synthetic oracle, e.g. the shipped assets)."""
+    from ..data.base import start_id_of
+    have, want = int(ck.get("start_id", 0)), start_id_of(data_name)
+    if have == want:
+        return None
+    if have == 0:
+        return (f"{path} was made when the start and end tokens shared id 0; text data sets such as "
+                f"'{data_name}' now give the start token its own id ({want}), so this generator does not fit "
+                f"them. Train it again: clear init_from, or start a new run instead of resuming this one")
+    return (f"{path} was made with start token id {have}, but data set '{data_name}' uses id {want}: "
+            "train it again")
+
+
 def init_from_problem(cfg: RunConfig) -> Optional[str]:
     """Why cfg.init_from cannot start this run, or None: no such file, another data set or generator
-    size, or reuse of the MLE optimiser asked for when the checkpoint does not carry it. One check for
-    Setup, the CLI and the worker."""
+    size, the old token layout (layout_problem), or reuse of the MLE optimiser asked for when the
+    checkpoint does not carry it. One check for Setup, the CLI and the worker."""
     if not cfg.init_from:
         return None
     try:
@@ -97,7 +116,8 @@ def init_from_problem(cfg: RunConfig) -> Optional[str]:
         other = RunConfig.from_dict(json.loads(ck["config"]))
     except (FileNotFoundError, ValueError) as e:
         return f"init_from: {e}"
-    return incompatibility(cfg, other, has_optimiser="g_opt" in ck)
+    return incompatibility(cfg, other, has_optimiser="g_opt" in ck) or \
+        layout_problem(ck, other.data.name, f"init_from {cfg.init_from}")
 
 
 def incompatibility(cfg: RunConfig, other: RunConfig, has_optimiser: bool = True) -> Optional[str]:

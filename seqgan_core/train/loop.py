@@ -29,8 +29,8 @@ from ..metrics.evaluate import Evaluator
 from ..models import build_models
 from ..rollout import RolloutPolicy
 from . import report, steps
-from .checkpoint import (CHECKPOINT_FORMAT, incompatibility, load_checkpoint, resolve_asset,  # noqa: F401
-                         save_checkpoint)
+from .checkpoint import (CHECKPOINT_FORMAT, incompatibility, layout_problem, load_checkpoint,  # noqa: F401
+                         resolve_asset, save_checkpoint)
 from .control import Control, Controller, Sink
 
 D_PROBE = 256          # real and generated sequences D scores after each D phase (histograms, accuracy)
@@ -89,13 +89,14 @@ class Trainer:
     # --- construction -------------------------------------------------------------------------------
     def _build_models(self):
         c, s, dev = self.cfg, self.schedule, self.device
-        self.gen, self.disc = build_models(c, self.ds.vocab_size, dev)
+        start = self.ds.start_id if self.ds.start_id is not None else 0
+        self.gen, self.disc = build_models(c, self.ds.vocab_size, dev, start_id=start)
         self.g_opt = accel.adam(self.gen.parameters(), s.g_lr, dev)
         # The authors give PG its own Adam; reusing the MLE moments derails PG (REFERENCE.md probe).
         self.pg_opt = accel.adam(self.gen.parameters(), s.pg_lr, dev) if s.fresh_pg_optimizer else self.g_opt
         self.d_opt = accel.adam(self.disc.parameters(), s.d_lr, dev)
         mode = {"auto": "graph", "off": "eager"}.get(c.capture, c.capture)
-        self.mle_step = steps.make_mle_step(self.gen, self.g_opt, s.grad_clip, mode)
+        self.mle_step = steps.make_mle_step(self.gen, self.g_opt, s.grad_clip, mode, eos_id=self.ds.eos_id)
         self.d_step = steps.make_d_step(self.disc, self.d_opt, mode)
         self.roll = RolloutPolicy(self.gen, s.rollout_delay)
 
@@ -104,7 +105,8 @@ class Trainer:
         path = resolve_asset(path)
         ck = load_checkpoint(path)
         other = RunConfig.from_dict(json.loads(ck["config"]))
-        problem = incompatibility(self.cfg, other, has_optimiser="g_opt" in ck)
+        problem = incompatibility(self.cfg, other, has_optimiser="g_opt" in ck) or \
+            layout_problem(ck, other.data.name, f"init_from {path}")
         if problem:
             raise ConfigError(problem)
         self.gen.load_state_dict(ck["gen"])
@@ -303,6 +305,7 @@ class Trainer:
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
         return {
             "format": CHECKPOINT_FORMAT, "config": cfg.to_json(), "position": dataclasses.asdict(self.pos),
+            "start_id": int(self.gen.start_token),           # the token layout G was trained with
             "gen": self.gen.state_dict(), "disc": self.disc.state_dict(), "g_opt": self.g_opt.state_dict(),
             "pg_opt": self.pg_opt.state_dict(), "d_opt": self.d_opt.state_dict(),
             "roll": self.roll.state_dict(), "rng": rng, "pending": json.dumps(self.control.pending),
@@ -311,6 +314,9 @@ class Trainer:
         }
 
     def load_state(self, ck: dict):
+        if int(ck.get("start_id", 0)) != self.gen.start_token:
+            raise ConfigError(layout_problem(ck, self.cfg.data.name, "the checkpoint")
+                              or "the checkpoint's start token id differs from this data set's")
         self.pos.__dict__.update(ck["position"])       # the controller holds this same object
         self.gen.load_state_dict(ck["gen"])
         self.disc.load_state_dict(ck["disc"])
@@ -344,6 +350,9 @@ class Trainer:
         """A trainer that continues exactly where the checkpoint at path (or the given one) left off."""
         ck = ck or load_checkpoint(path)
         cfg = RunConfig.from_dict(json.loads(ck["config"]))
+        problem = layout_problem(ck, cfg.data.name, path)   # before the data set is loaded
+        if problem:
+            raise ConfigError(problem)
         cfg.init_from = ""  # already applied when the run began
         if device:
             cfg.device = device

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from ..accel import CapturedStep
-from ..models import Discriminator, Generator
+from ..models import Discriminator, Generator, pad_mask
 from ..rollout import RolloutResult, rollout_q
 
 
@@ -29,13 +29,25 @@ def clip_step(opt: torch.optim.Optimizer, params, grad_clip: float | None) -> No
     opt.step()
 
 
-def make_mle_step(gen: Generator, opt, grad_clip: float, mode: str = "graph") -> CapturedStep:
-    """One teacher-forced MLE minibatch; accumulates its mean per-token NLL."""
+def mle_loss(logits: torch.Tensor, y: torch.Tensor, eos_id: Optional[int] = None) -> torch.Tensor:
+    """Mean per-token cross-entropy; with an end token, only over the tokens up to and including the first
+    one (see models.generator.pad_mask: the padding after it would dominate the mean)."""
+    flat = logits.reshape(-1, logits.shape[-1])
+    if eos_id is None:
+        return F.cross_entropy(flat, y.reshape(-1))
+    mask = pad_mask(y, eos_id).reshape(-1).to(flat.dtype)
+    return (F.cross_entropy(flat, y.reshape(-1), reduction="none") * mask).sum() / mask.sum().clamp(min=1)
+
+
+def make_mle_step(gen: Generator, opt, grad_clip: float, mode: str = "graph",
+                  eos_id: Optional[int] = None) -> CapturedStep:
+    """One teacher-forced MLE minibatch; accumulates its mean per-token NLL (padding after the first end
+    token left out when eos_id is given)."""
     dev = gen.out.weight.device
 
     def fn(y):
         logits = gen(y)                                                  # (B, T, V)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        loss = mle_loss(logits, y, eos_id)
         loss.backward()
         clip_step(opt, gen.parameters(), grad_clip)
         return loss.detach().reshape(1)
@@ -43,10 +55,10 @@ def make_mle_step(gen: Generator, opt, grad_clip: float, mode: str = "graph") ->
 
 
 def mle_epoch(gen: Generator, opt, data: torch.Tensor, batch_size: int, grad_clip: float,
-              step: Optional[CapturedStep] = None) -> float:
+              step: Optional[CapturedStep] = None, eos_id: Optional[int] = None) -> float:
     """One epoch of teacher-forced MLE; returns the mean per-token NLL of its batches (read once)."""
     gen.train()
-    step = step or make_mle_step(gen, opt, grad_clip, mode="eager")
+    step = step or make_mle_step(gen, opt, grad_clip, mode="eager", eos_id=eos_id)
     n = 0
     for idx in batches(len(data), batch_size, data.device):
         step(data[idx])
