@@ -222,12 +222,13 @@ def test_classroom_start_end_to_end():
 
 
 def test_adversarial_phase_lowers_nll_oracle_beyond_the_seed_spread():
-    """On a toy oracle, SeqGAN's adversarial rounds lower NLL-oracle from where MLE left it, by more than
-    the spread over seeds (what the controls in the lesson then explain: sharpening does this too)."""
+    """From the shipped MLE start on the synthetic oracle, six adversarial rounds lower NLL-oracle from where
+    MLE left it, by more than the spread over three seeds. (On the 50-token tiny oracle the authors' PG
+    settings move it either way.) The lesson's controls then show that a constant reward does this too."""
     drops = []
     for seed in (0, 1, 2):
-        cfg = preset("tiny").replace(seed=seed, adv_rounds=12, pretrain_g_epochs=8, eval_every_rounds=4,
-                                     nll_samples=512, device="cpu")
+        cfg = preset("classroom").replace(seed=seed, adv_rounds=6, eval_every_rounds=6, nll_samples=2000,
+                                          num_negatives=1000, rollout_num=8, device="cpu")
         rec = Recorder()
         Trainer(cfg, rec).run()
         nll = [(r[1], r[3]["nll/oracle"]) for r in rec.rows if "nll/oracle" in r[3]]
