@@ -40,7 +40,7 @@ CAPTIONS = {
 
 def header(cfg: dict, status: str, state: dict) -> None:
     """Run name, data set and status in one line."""
-    name = cfg.get("name") or "run"
+    name = U.md_plain(U.short_name(cfg))
     st.markdown(f"### {U.STATUS_ICONS.get(status, '')} {name} · {cfg['data']['name']} · {status}")
     if status == "failed":
         st.error(f"The run failed: {state.get('error') or 'no error message was recorded'}")

@@ -2,6 +2,7 @@
 (downloads, the CLI command, clone, resume, delete)."""
 from __future__ import annotations
 
+import html
 import json
 import sqlite3
 import time
@@ -43,7 +44,7 @@ def table(runs: list[dict]) -> pd.DataFrame:
     for r in runs:
         cfg, s, last = r["config"], r["config"]["schedule"], latest_values(r["dir"])
         rows.append({
-            "run": r["id"], "name": cfg.get("name", ""), "status": r["status"], "data set": cfg["data"]["name"],
+            "run": r["id"], "name": U.short_name(cfg), "status": r["status"], "data set": cfg["data"]["name"],
             "schedule": f"g={s['g_steps']} d={s['d_steps']} k={s['k_epochs']} N={s['rollout_num']}",
             "device": r["state"].get("slot") or cfg.get("device", "auto"),
             "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(r["state"].get("created", 0))),
@@ -66,7 +67,7 @@ def overlay(runs: list[dict]) -> None:
         return
     metric = st.selectbox("Metric", names, key="runs.metric", format_func=lambda n: charts.LABELS.get(n, n),
                           index=names.index("nll/oracle") if "nll/oracle" in names else 0)
-    curves = [(f"{by_id[i]['config'].get('name') or 'run'} ({i[-4:]})", *S.curve(s, metric))
+    curves = [(f"{html.escape(U.short_name(by_id[i]['config'], 30))} ({i[-4:]})", *S.curve(s, metric))
               for i, s in series.items()]
     starts = {by_id[i]["config"]["schedule"]["pretrain_g_epochs"] for i in chosen}
     st.plotly_chart(charts.overlay(curves, metric, "runs", starts), key="runs.overlay", width="stretch")

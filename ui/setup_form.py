@@ -89,6 +89,7 @@ def _widget_value(value):
 def load(cfg: RunConfig) -> None:
     """Make cfg the draft: every widget key takes its value (called before the widgets are drawn)."""
     d = cfg.to_dict()
+    d["name"] = str(d.get("name") or "")[:U.NAME_MAX]     # the form's bound (a cloned run may be longer)
     st.session_state[BASE] = d
     for paths in FORM_GROUPS.values():
         for path in paths:
@@ -146,7 +147,7 @@ def field_widget(path: str, errors: list[str]):
     elif isinstance(current, float):
         value = st.number_input(label, format="%g", step=_float_step(_get(st.session_state[BASE], path)), key=key)
     else:
-        value = st.text_input(label, key=key)
+        value = st.text_input(label, key=key, max_chars=U.NAME_MAX if path == "name" else None)
     st.caption(help_text)
     for msg in errors:
         st.error(msg, icon=":material/block:")
