@@ -32,3 +32,43 @@ def test_item14_run_names_are_plain_text_and_bounded(runs_root):
     assert r"\$x^2\$" in one and len(one) < NAME_MAX + 120
     name = list(at.dataframe[0].value["name"])[0]
     assert len(name) <= NAME_MAX and name.startswith("$x^2$ :red[alarm]") and name.endswith("…")
+
+
+# --- 15: small things -------------------------------------------------------------------------------------
+
+def test_item15_interrupted_message_is_a_sentence(runs_root, no_workers):
+    run_dir = add_run(runs_root)
+    RunDB(run_dir).set_state(status="interrupted", error="the worker process ended unexpectedly")
+    at = open_page(LIVE)
+    no_exception(at)
+    assert at.warning[0].value.startswith("The worker process ended unexpectedly. Use Resume")
+
+
+def test_item15_runs_table_has_no_none(runs_root):
+    one = add_run(runs_root)
+    add_run(runs_root, "20990101-000001-oracle-two")
+    RunDB(one).put_scalars(999, "adversarial", 99, {"bleu/4": 0.25})     # only one run has BLEU
+    at = open_page(RUNS)
+    no_exception(at)
+    table = at.dataframe[0].value
+    assert "BLEU-4" in " ".join(table.columns) or any("bleu" in c.lower() for c in table.columns)
+    cells = [str(v) for v in table.astype(object).to_numpy().ravel()]
+    assert "None" not in cells and "nan" not in cells and "—" in cells
+
+
+def test_item15_ribbon_does_not_count_epochs_a_starting_checkpoint_brings():
+    from ui.ribbon import ribbon_html
+    sched = {"pretrain_g_epochs": 40, "pretrain_d_rounds": 2, "adv_rounds": 4}
+    assert "0 / 40 epochs" in ribbon_html({}, sched)
+    html = ribbon_html({}, sched, "assets/classroom/oracle_mle.pt")
+    assert "0 / 40 epochs" not in html and "starting checkpoint" in html
+
+
+def test_item15_learn_says_what_is_measured_without_an_oracle(runs_root):
+    run_dir = add_run(runs_root)
+    with RunDB(run_dir).connect() as con:
+        con.execute("DELETE FROM metrics WHERE name = 'nll/oracle'")
+    at = open_page("app_pages/learn.py")
+    no_exception(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert "went from **—**" not in text and "no oracle" in text and "NLL-test (held-out real data) went from **" in text

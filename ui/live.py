@@ -43,11 +43,18 @@ def header(cfg: dict, status: str, state: dict) -> None:
     name = U.md_plain(U.short_name(cfg))
     st.markdown(f"### {U.STATUS_ICONS.get(status, '')} {name} · {cfg['data']['name']} · {status}")
     if status == "failed":
-        st.error(f"The run failed: {state.get('error') or 'no error message was recorded'}")
+        st.error(f"The run failed: {sentence(state.get('error') or 'no error message was recorded')}")
     elif status == "interrupted":
-        st.warning(f"{state.get('error') or 'The worker stopped unexpectedly.'} Use Resume to continue.")
+        st.warning(f"{sentence(state.get('error') or 'The worker stopped unexpectedly')} Use Resume to continue.")
     elif status == "queued":
         st.info("Queued: it starts as soon as its device has a free slot (one run per device by default).")
+
+
+def sentence(text: str) -> str:
+    """A recorded message as a sentence: capital first letter, full stop at the end."""
+    text = str(text).strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def eta_line(progress: dict, status: str) -> None:
@@ -214,7 +221,7 @@ def panel(run_dir: str, cfg: dict, shown_status: str) -> None:
     status, state = U.fresh_status(run_dir)
     progress = state.get("progress") or {}
     header(cfg, status, state)
-    st.html(ribbon.ribbon_html(progress, cfg["schedule"]))
+    st.html(ribbon.ribbon_html(progress, cfg["schedule"], cfg.get("init_from") or ""))
     eta_line(progress, status)
     control_buttons(run_dir, status)
     series = S.run_series(run_dir, state)

@@ -50,8 +50,12 @@ def table(runs: list[dict]) -> pd.DataFrame:
             "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(r["state"].get("created", 0))),
             "duration": clock(duration(r["state"])) if duration(r["state"]) is not None else "",
             **{charts.LABELS[m]: last.get(m) for m in FINAL}})
-    frame = pd.DataFrame(rows)
-    return frame.dropna(axis=1, how="all")      # no empty BLEU column for a class of oracle runs
+    frame = pd.DataFrame(rows).dropna(axis=1, how="all")   # no empty BLEU column for a class of oracle runs
+    for m in FINAL:                # a value a run does not have is a dash, not "None"
+        col = charts.LABELS[m]
+        if col in frame:
+            frame[col] = [f"{v:.3f}" if pd.notna(v) else "—" for v in frame[col]]
+    return frame
 
 
 def overlay(runs: list[dict]) -> None:
