@@ -17,4 +17,4 @@ with st.sidebar:
 active = status in state.ACTIVE_STATUSES
 # Only the panel reruns each second; a finished run is drawn once and not polled.
 panel = st.fragment(live.panel, run_every=REFRESH_S if active else None)
-panel(str(run["dir"]), run["config"], status)
+panel(str(run["dir"]), run["config"], status, live.schedule_signature(run_state.get("progress") or {}, run["config"]))

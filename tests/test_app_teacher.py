@@ -72,3 +72,37 @@ def test_item15_learn_says_what_is_measured_without_an_oracle(runs_root):
     no_exception(at)
     text = " ".join(m.value for m in at.markdown)
     assert "went from **—**" not in text and "no oracle" in text and "NLL-test (held-out real data) went from **" in text
+
+
+# --- 1: the live schedule form sends only what the user changed and follows the run -----------------------
+
+def test_item1_form_sends_only_the_changed_field_after_another_tab_changed_the_schedule(runs_root):
+    run_dir = add_run(runs_root)
+    make_alive(run_dir, schedule={"g_steps": 1, "d_steps": 1, "k_epochs": 1, "rollout_num": 4})
+    rid = run_dir.name
+    at = open_page(LIVE)
+    no_exception(at)
+    assert at.number_input(key=f"live.set.{rid}.g_steps").value == 1
+    # another tab set g-steps 3 and the worker applied it
+    make_alive(run_dir, schedule={"g_steps": 3, "d_steps": 1, "k_epochs": 1, "rollout_num": 4})
+    at.run()
+    assert at.number_input(key=f"live.set.{rid}.g_steps").value == 3       # the form follows the run
+    at.number_input(key=f"live.set.{rid}.rollout_num").set_value(8)
+    at.button[-1].click().run()
+    no_exception(at)
+    assert controls(run_dir) == [("set", json.dumps({"rollout_num": 8}))]
+
+
+def test_item1_pending_changes_are_shown_marked_and_not_sent_back(runs_root):
+    run_dir = add_run(runs_root)
+    make_alive(run_dir, schedule={"g_steps": 1, "d_steps": 1, "k_epochs": 1, "rollout_num": 4},
+               pending={"g_steps": 3})
+    rid = run_dir.name
+    at = open_page(LIVE)
+    no_exception(at)
+    g = at.number_input(key=f"live.set.{rid}.g_steps")
+    assert g.value == 3 and "now 1, 3 pending" in g.label
+    assert any("Pending" in c.value and "1 → 3" in c.value for c in at.caption)
+    at.number_input(key=f"live.set.{rid}.d_steps").set_value(2)
+    at.button[-1].click().run()
+    assert controls(run_dir) == [("set", json.dumps({"d_steps": 2}))]

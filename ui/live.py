@@ -6,6 +6,7 @@ never interrupted.
 """
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -93,18 +94,50 @@ def send(run_dir: Path, command: str, status: str) -> None:
     st.toast(f"{command.capitalize()} sent: the worker acts on it after the current unit.")
 
 
+def schedule_view(progress: dict, cfg: dict) -> tuple[dict, dict]:
+    """(the live fields the run uses now, the changes waiting for the next round)."""
+    in_use = {k: int((progress.get("schedule") or cfg["schedule"])[k]) for k in LIVE_FIELDS}
+    pending = {k: int(v) for k, v in (progress.get("pending") or {}).items() if k in LIVE_FIELDS}
+    return in_use, pending
+
+
+def schedule_signature(progress: dict, cfg: dict) -> str:
+    """Changes whenever the run's schedule or its pending changes do (the page then redraws the form)."""
+    return json.dumps(schedule_view(progress, cfg), sort_keys=True)
+
+
 def schedule_form(run_id: str, run_dir: Path, progress: dict, cfg: dict, status: str) -> None:
-    """g-steps / d-steps / k / N for the coming rounds, checked with the engine's rule before sending."""
-    current = {k: int((progress.get("schedule") or cfg["schedule"])[k]) for k in LIVE_FIELDS}
+    """g-steps / d-steps / k / N for the coming rounds, checked with the engine's rule before sending.
+
+    The form shows what the next round will use (the values in use, with the pending ones marked) and
+    sends only the fields the user changed from what it showed, so two tabs (or a form drawn before a
+    pending change took effect) never send back a stale value. When the run's schedule changes, the
+    form is redrawn with the new values."""
+    in_use, pending = schedule_view(progress, cfg)
+    target = {**in_use, **pending}
+    sig_key, base_key = f"live.schedule_sig.{run_id}", f"live.schedule_base.{run_id}"
+    signature = schedule_signature(progress, cfg)
+    keys = [f"live.set.{run_id}.{k}" for k in LIVE_FIELDS]
+    if st.session_state.get(sig_key) != signature or any(k not in st.session_state for k in keys):
+        for k in LIVE_FIELDS:        # the widgets take the run's values (set before they are drawn)
+            st.session_state[f"live.set.{run_id}.{k}"] = target[k]
+        st.session_state[sig_key], st.session_state[base_key] = signature, dict(target)
+    shown = st.session_state[base_key]
     with st.form(f"live.schedule.{run_id}"):
         st.markdown("**Change the game from the next round**")
-        values = {k: st.number_input(LIVE_LABELS[k], value=current[k], step=1, key=f"live.set.{run_id}.{k}",
-                                     help=field_help(f"schedule.{k}")) for k in LIVE_FIELDS}
+        values = {}
+        for k in LIVE_FIELDS:
+            label = LIVE_LABELS[k] + (f" · now {in_use[k]}, {pending[k]} pending" if k in pending else "")
+            values[k] = st.number_input(label, step=1, key=f"live.set.{run_id}.{k}",
+                                        help=field_help(f"schedule.{k}"))
         sent = st.form_submit_button("Apply from the next round", disabled=status not in ("running", "paused"))
+    if pending:
+        st.caption("Pending (from the next round): " + ", ".join(f"{LIVE_LABELS[k]} {in_use[k]} → {v}"
+                                                                 for k, v in pending.items()))
     if not sent:
         return
-    changes = {k: int(v) for k, v in values.items() if int(v) != current[k]}
-    errors, warnings = live_problems(SimpleNamespace(**current), changes)
+    changes = {k: int(v) for k, v in values.items() if int(v) != int(shown[k])}
+    errors, warnings = live_problems(SimpleNamespace(**target), changes)
     if not changes:
         st.info("Nothing changed.")
     elif errors:
@@ -113,6 +146,7 @@ def schedule_form(run_id: str, run_dir: Path, progress: dict, cfg: dict, status:
         for w in warnings:
             st.warning(w)
         U.jobs().control(run_dir, "set", changes)
+        st.session_state[base_key] = {**shown, **changes}
         st.success("Sent: " + ", ".join(f"{k} = {v}" for k, v in changes.items()) + " (recorded in the history).")
 
 
@@ -214,7 +248,7 @@ def history(db: RunReader) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=min(36 * len(rows) + 40, 300))
 
 
-def panel(run_dir: str, cfg: dict, shown_status: str) -> None:
+def panel(run_dir: str, cfg: dict, shown_status: str, shown_schedule: str = "") -> None:
     """Everything that moves, read fresh each refresh. When the status changes, the whole page reruns once:
     the sidebar and the schedule form follow it, and a finished run stops being polled."""
     run_dir = Path(run_dir)
@@ -231,5 +265,5 @@ def panel(run_dir: str, cfg: dict, shown_status: str) -> None:
     snapshots(run_dir.name, db)
     if st.toggle("History of this run: controls, schedule changes, phases", key=f"live.show_history.{run_dir.name}"):
         history(db)
-    if status != shown_status:
+    if status != shown_status or (shown_schedule and schedule_signature(progress, cfg) != shown_schedule):
         st.rerun()
