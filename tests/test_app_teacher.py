@@ -106,3 +106,31 @@ def test_item1_pending_changes_are_shown_marked_and_not_sent_back(runs_root):
     at.number_input(key=f"live.set.{rid}.d_steps").set_value(2)
     at.button[-1].click().run()
     assert controls(run_dir) == [("set", json.dumps({"d_steps": 2}))]
+
+
+# --- 2: Live follows the run's status after any control ----------------------------------------------------
+
+def test_item2_resume_on_live_shows_the_new_status_at_once(runs_root, no_workers):
+    run_dir = add_run(runs_root)
+    RunDB(run_dir).set_state(status="interrupted", error="the worker process ended unexpectedly")
+    at = open_page(LIVE)
+    assert "interrupted" in at.markdown[0].value
+    at.button(key="live.resume").click().run()
+    no_exception(at)
+    assert RunDB(run_dir).state()["status"] == "queued"
+    assert "queued" in at.markdown[0].value and not at.warning
+
+
+def test_item2_a_run_resumed_elsewhere_is_followed(runs_root, no_workers, monkeypatch):
+    import ui.live
+    run_dir = add_run(runs_root)
+    RunDB(run_dir).set_state(status="stopped")
+    at = open_page(LIVE)
+    assert "stopped" in at.markdown[0].value
+    RunDB(run_dir).set_state(status="queued")            # the Runs page of another tab pressed Resume
+    reruns = []
+    monkeypatch.setattr(ui.live.st, "rerun", lambda scope="app": reruns.append(scope))
+    ui.live.watch_status(str(run_dir), "queued")         # no change: nothing happens
+    assert reruns == []
+    ui.live.watch_status(str(run_dir), "stopped")        # the page was drawn for 'stopped': it reruns
+    assert reruns == ["app"]

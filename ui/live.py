@@ -82,6 +82,8 @@ def control_buttons(run_dir: Path, status: str) -> None:
         if col.button(command.capitalize(), icon=f":material/{icons[command]}:", disabled=not enabled[command],
                       key=f"live.{command}", help=COMMAND_HELP[command], width="stretch"):
             send(run_dir, command, status)
+            # the whole page follows at once: the header, the form and whether the panel polls
+            st.rerun(scope="app")
 
 
 def send(run_dir: Path, command: str, status: str) -> None:
@@ -246,6 +248,13 @@ def history(db: RunReader) -> None:
     rows = [{"time": time.strftime("%H:%M:%S", time.localtime(e["t"])), "step": e["step"], "what": describe(e)}
             for e in reversed(events)]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=min(36 * len(rows) + 40, 300))
+
+
+def watch_status(run_dir: str, shown_status: str) -> None:
+    """For a run that is not training: a cheap look at its status only (no charts redrawn); when another tab,
+    the Runs page or the CLI resumes it, the page reruns and follows it."""
+    if reader(Path(run_dir)).state().get("status", "queued") != shown_status:
+        st.rerun(scope="app")
 
 
 def panel(run_dir: str, cfg: dict, shown_status: str, shown_schedule: str = "") -> None:
