@@ -134,3 +134,17 @@ def test_item2_a_run_resumed_elsewhere_is_followed(runs_root, no_workers, monkey
     assert reruns == []
     ui.live.watch_status(str(run_dir), "stopped")        # the page was drawn for 'stopped': it reruns
     assert reruns == ["app"]
+
+
+# --- 4: a queued run can be cancelled from Live ----------------------------------------------------------
+
+def test_item4_cancel_a_queued_run_from_live(runs_root, no_workers):
+    run_dir = add_run(runs_root)
+    RunDB(run_dir).set_state(status="queued")
+    at = open_page(LIVE)
+    assert "Queued" in at.info[0].value
+    at.button(key="live.cancel").click().run()
+    no_exception(at)
+    assert RunDB(run_dir).state()["status"] == "stopped"
+    assert "stopped" in at.markdown[0].value and not at.info
+    assert not at.button(key="live.resume").disabled              # and it can be queued again

@@ -77,6 +77,13 @@ def control_buttons(run_dir: Path, status: str) -> None:
     live, restartable = status in ("running", "paused"), status in ("stopped", "interrupted", "failed")
     enabled = {"pause": status == "running", "resume": status == "paused" or restartable, "step": live,
                "stop": live}
+    if status == "queued":
+        if st.button("Cancel this queued run", icon=":material/cancel:", key="live.cancel",
+                     help="Take it off the queue before it starts (Resume queues it again)."):
+            if U.jobs().cancel(run_dir):
+                st.toast("Cancelled: the run left the queue.")
+            st.rerun(scope="app")
+        return
     icons = {"pause": "pause", "resume": "play_arrow", "step": "skip_next", "stop": "stop"}
     for col, command in zip(st.columns(4), enabled):
         if col.button(command.capitalize(), icon=f":material/{icons[command]}:", disabled=not enabled[command],
