@@ -18,8 +18,10 @@ with right:
 
 device = F.device_picker()
 cfg, errors = F.build(data_name, options, device)
+fit_note = F.fit_start(cfg) if cfg is not None else None
 if cfg is not None:
-    errors = F.problems(cfg, datasets.shape_hint(data_name, options))
+    bad_data = F.data_problem(data_name, options, int(st.session_state["setup.f.seed"]))
+    errors = F.problems(cfg, datasets.shape_hint(data_name, options)) + ([bad_data] if bad_data else [])
 F.groups(errors)
 
 st.subheader("Data")
@@ -29,7 +31,13 @@ st.subheader("Cost on this device")
 if cfg is not None and not errors:
     F.estimate_panel(cfg, datasets.sizes(data_name, options))
 
+bad_data = datasets.rejected(data_name, options)        # "Load and check" above may have just failed
+if bad_data and bad_data not in errors:
+    errors = errors + [bad_data]
+
 st.subheader("Start")
+if fit_note:
+    st.info(fit_note, icon=":material/swap_horiz:")
 for message in errors:
     st.error(message)
 if cfg is not None and not errors:

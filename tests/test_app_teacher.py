@@ -148,3 +148,56 @@ def test_item4_cancel_a_queued_run_from_live(runs_root, no_workers):
     assert RunDB(run_dir).state()["status"] == "stopped"
     assert "stopped" in at.markdown[0].value and not at.info
     assert not at.button(key="live.resume").disabled              # and it can be queued again
+
+
+# --- 5: a preset whose starting checkpoint does not fit the chosen data set -------------------------------
+
+def test_item5_classroom_start_is_cleared_for_another_data_set(runs_root):
+    at = open_page()
+    if at.selectbox(key="setup.preset").value != "classroom":
+        import pytest
+        pytest.skip("the shipped classroom checkpoint is not in this checkout")
+    assert at.selectbox(key="setup.f.init_from").value
+    at.selectbox(key="setup.dataset").set_value("brackets").run()
+    no_exception(at)
+    assert at.selectbox(key="setup.f.init_from").value == ""           # cleared: no start fits brackets
+    note = " ".join(i.value for i in at.info)
+    assert "was trained on another data set" in note and "from scratch" in note
+    assert not at.error and not at.button(key="setup.start").disabled
+    at.selectbox(key="setup.dataset").set_value("oracle").run()       # back: nothing to fit, no note
+    assert "another data set" not in " ".join(i.value for i in at.info)
+
+
+# --- 6: Start is disabled, with the reason, for a configuration the worker would refuse ----------------------
+
+def test_item6_start_disabled_for_data_options_the_loader_refuses(runs_root):
+    at = open_page()
+    at.selectbox(key="setup.preset").set_value("tiny").run()
+    at.text_input(key="setup.opt.oracle.vocab_size").set_value("1").run()
+    no_exception(at)
+    assert at.button(key="setup.start").disabled
+    assert any("vocab_size must be between 2" in e.value for e in at.error)
+    at.text_input(key="setup.opt.oracle.vocab_size").set_value("").run()
+    assert not at.button(key="setup.start").disabled
+
+
+def test_item6_a_failed_load_and_check_keeps_start_disabled(runs_root, monkeypatch):
+    from collections import OrderedDict
+
+    import ui.datasets as D
+    from seqgan_core.data import DataError
+    monkeypatch.setattr(D, "_REJECTED", OrderedDict())       # this test's refusal stays in this test
+    at = open_page()
+    at.selectbox(key="setup.preset").set_value("tiny").run()
+    at.selectbox(key="setup.dataset").set_value("arithmetic").run()
+    assert not at.button(key="setup.start").disabled
+
+    def refuse(*a, **k):
+        raise DataError("the file is empty")
+    monkeypatch.setattr(D, "load_preview", refuse)
+    at.button(key="setup.check").click().run()
+    no_exception(at)
+    assert at.button(key="setup.start").disabled
+    at.run()                                                          # and on the next rerun too
+    assert at.button(key="setup.start").disabled
+    assert any("the file is empty" in e.value for e in at.error)

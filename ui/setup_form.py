@@ -13,6 +13,7 @@ import time
 
 import streamlit as st
 
+from seqgan_core.data import DataError
 from seqgan_core.config import PRESET_HELP, SECTIONS, ConfigError, RunConfig, apply_overrides, preset, validate
 from seqgan_core.accel import threads_for
 from seqgan_core.estimate import estimate_in_subprocess
@@ -187,6 +188,59 @@ def problems(cfg: RunConfig, shape) -> list[str]:
     errs = validate(cfg, *(shape or (None, None)))
     missing = [init_from_problem(cfg), datasets.missing_input(cfg.data.name, cfg.data.options)]
     return errs + [m for m in missing if m]
+
+
+FIT_FOR = "setup.fit_for"          # the data set the starting checkpoint was last fitted to
+FIT_NOTE = "setup.fit_note"        # what Setup changed about the starting checkpoint, and why
+MAX_STARTS_TRIED = 12              # starting checkpoints looked at for one that fits a new data set
+
+
+def fit_start(cfg: RunConfig) -> str | None:
+    """When the data set changes under a draft that starts from a checkpoint trained on another one (the
+    classroom preset starts from the oracle's), use a known checkpoint that fits this data set, else clear
+    the starting point so the run pre-trains from scratch. Changes the draft (before the form is drawn)
+    and cfg; returns the note that says so (kept until the data set changes again)."""
+    data_key = datasets.key(cfg.data.name, cfg.data.options)
+    if st.session_state.get(FIT_FOR) == data_key:
+        return st.session_state.get(FIT_NOTE)
+    first = FIT_FOR not in st.session_state
+    st.session_state[FIT_FOR], st.session_state[FIT_NOTE] = data_key, None
+    problem = init_from_problem(cfg) if cfg.init_from and not first else None
+    if not problem or "was trained on data set" not in problem:
+        return None
+    was, fits = cfg.init_from, ""
+    for value, label in known_starts(U.jobs().root)[:MAX_STARTS_TRIED]:
+        trial = RunConfig.from_dict(cfg.to_dict())
+        trial.init_from = value
+        if value != was and init_from_problem(trial) is None:
+            fits = value
+            note = f"starts from {label}, which was trained on {cfg.data.name}"
+            break
+    else:
+        note = (f"pre-trains G from scratch ({cfg.schedule.pretrain_g_epochs} MLE epochs): no known starting "
+                f"checkpoint was trained on {cfg.data.name}")
+    cfg.init_from = fits
+    st.session_state["setup.f.init_from"] = fits
+    st.session_state[FIT_NOTE] = (f"The preset's starting point ({was}) was trained on another data set, so "
+                                  f"this run {note}. Change it under Run → init_from.")
+    return st.session_state[FIT_NOTE]
+
+
+def data_problem(name: str, options: dict, seed: int) -> str | None:
+    """The worker's own first check, made here before Start: load the data set. Done at once for a file
+    (an upload) and for a built-in data set whose options were changed; any data set that failed to load
+    here (also by "Load and check") keeps its reason."""
+    bad = datasets.rejected(name, options)
+    if bad or datasets.checked(name, options) or datasets.missing_input(name, options):
+        return bad
+    spec = datasets.specs()[name]
+    if "path" in options or (options and spec.offline()):
+        with st.spinner("Checking the data set as the worker will…"):
+            try:
+                datasets.load_preview(name, options, seed)
+            except (DataError, OSError, ValueError) as e:
+                return datasets.remember_rejection(name, options, e)
+    return None
 
 
 def _init_from_problem(path: str) -> str | None:
