@@ -43,6 +43,8 @@ for message in errors:
 if cfg is not None and not errors:
     for warning in warnings_for(cfg):
         st.warning(warning, icon=":material/info:")
+    for warning in F.cost_warnings(cfg, F.measured(cfg) or {}):
+        st.warning(warning, icon=":material/hourglass_bottom:")
     st.markdown(F.summary(cfg))
 if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=bool(errors), key="setup.start"):
     F.start(cfg)

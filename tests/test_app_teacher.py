@@ -201,3 +201,32 @@ def test_item6_a_failed_load_and_check_keeps_start_disabled(runs_root, monkeypat
     at.run()                                                          # and on the next rerun too
     assert at.button(key="setup.start").disabled
     assert any("the file is empty" in e.value for e in at.error)
+
+
+# --- 7: an absurd cost is said, from the measured estimate ------------------------------------------------
+
+def _fake_estimate(monkeypatch, g_step):
+    import ui.setup_form as F
+    monkeypatch.setattr(F, "estimate_in_subprocess", lambda cfg, **sizes: {
+        "mle_epoch": 0.5, "d_pretrain_round": 0.2, "g_step": g_step, "d_step": 0.3, "round": g_step + 0.3,
+        "eval": 0.1, "total": 3 * (g_step + 0.3), "device": "cpu"})
+
+
+def test_item7_a_slow_g_step_is_warned_about(runs_root, monkeypatch):
+    _fake_estimate(monkeypatch, 180.0)
+    at = open_page()
+    at.selectbox(key="setup.preset").set_value("tiny").run()
+    at.number_input(key="setup.f.schedule.rollout_num").set_value(10000).run()
+    at.button(key="setup.measure").click().run()
+    no_exception(at)
+    warnings = [w.value for w in at.warning]
+    assert any("One g-step takes about 0:03:00" in w and "N = 10000" in w for w in warnings)
+
+
+def test_item7_a_cheap_run_has_no_cost_warning(runs_root, monkeypatch):
+    _fake_estimate(monkeypatch, 0.1)
+    at = open_page()
+    at.selectbox(key="setup.preset").set_value("tiny").run()
+    at.button(key="setup.measure").click().run()
+    no_exception(at)
+    assert not any("takes about" in w.value for w in at.warning)

@@ -322,8 +322,37 @@ def estimate_panel(cfg: RunConfig, sizes: dict) -> None:
     shown = st.session_state.get("setup.estimate")
     if shown and shown[0] == cfg.to_json():
         _show_estimate(shown[1], shown[2])
+        for w in cost_warnings(cfg, shown[1]):
+            st.warning(w, icon=":material/hourglass_bottom:")
     elif shown:
         st.caption("Settings changed since the last measurement: measure again.")
+
+
+SLOW_UNIT_S = 30.0          # a g-step or d-step longer than this leaves a class looking at a still page
+SLOW_RUN_S = 2 * 3600.0     # a whole run longer than this does not fit a lesson
+
+
+def cost_warnings(cfg: RunConfig, est: dict) -> list[str]:
+    """What the measured cost means for a class, above the thresholds (empty below them)."""
+    from .ribbon import clock
+    s, out = cfg.schedule, []
+    g, d, total = est.get("g_step"), est.get("d_step"), est.get("total")
+    if g is not None and g > SLOW_UNIT_S and s.g_steps and s.adv_rounds:
+        out.append(f"One g-step takes about {clock(g)} here (N = {s.rollout_num} roll-outs for every token): "
+                   f"the charts move once per step. Lower N (the paper uses 16) or g-steps to keep it lively.")
+    if d is not None and d > SLOW_UNIT_S and s.d_steps and s.adv_rounds:
+        out.append(f"One d-step takes about {clock(d)} here (k = {s.k_epochs} epochs over "
+                   f"{s.num_negatives:,} negatives): lower k or the number of negatives.")
+    if total is not None and total > SLOW_RUN_S:
+        out.append(f"The whole run would take about {clock(total)} on this device, longer than a lesson: fewer "
+                   "adversarial rounds or a cheaper schedule, or start it before class.")
+    return out
+
+
+def measured(cfg: RunConfig) -> dict | None:
+    """The measurement made for exactly this draft, if any."""
+    shown = st.session_state.get("setup.estimate")
+    return shown[1] if shown and shown[0] == cfg.to_json() else None
 
 
 def _show_estimate(est: dict, took: float) -> None:
