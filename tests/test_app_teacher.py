@@ -230,3 +230,17 @@ def test_item7_a_cheap_run_has_no_cost_warning(runs_root, monkeypatch):
     at.button(key="setup.measure").click().run()
     no_exception(at)
     assert not any("takes about" in w.value for w in at.warning)
+
+
+# --- 11: downloads work however fast they are clicked -----------------------------------------------------
+
+def test_item11_downloads_do_not_rerun_the_page_and_are_made_on_click(runs_root):
+    add_run(runs_root)
+    at = open_page(RUNS)
+    no_exception(at)
+    buttons = at.get("download_button")
+    assert len(buttons) == 4
+    for b in buttons:
+        # a click neither reruns the page (which would drop the other files) nor needs a stored file
+        assert b.proto.ignore_rerun, b.proto.label
+        assert b.proto.deferred_file_id or b.proto.disabled, b.proto.label

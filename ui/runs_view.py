@@ -89,17 +89,17 @@ def downloads(run: dict, state: dict) -> None:
     run_dir, rid = run["dir"], run["id"]
     cols = st.columns(4)
     cols[0].download_button("Metrics (CSV)", lambda: S.run_series(run_dir, state).frame.to_csv(index=False),
-                            file_name=f"{rid}_metrics.csv", mime="text/csv", key="runs.dl.csv",
+                            file_name=f"{rid}_metrics.csv", mime="text/csv", key="runs.dl.csv", on_click="ignore",
                             icon=":material/table:")
     cols[1].download_button("Config (JSON)", lambda: (run_dir / "config.json").read_bytes(),
-                            file_name=f"{rid}_config.json", mime="application/json", key="runs.dl.cfg",
+                            file_name=f"{rid}_config.json", mime="application/json", key="runs.dl.cfg", on_click="ignore",
                             icon=":material/settings:")
     ckpt = run_dir / "checkpoints" / "latest.pt"
     cols[2].download_button("Checkpoint", lambda: ckpt.read_bytes(), file_name=f"{rid}_latest.pt",
-                            disabled=not ckpt.exists(), key="runs.dl.ckpt", icon=":material/save:",
+                            disabled=not ckpt.exists(), key="runs.dl.ckpt", on_click="ignore", icon=":material/save:",
                             help=None if ckpt.exists() else "No checkpoint yet: one is saved at each phase end.")
     cols[3].download_button("Samples (text)", lambda: _samples_text(run_dir), file_name=f"{rid}_samples.txt",
-                            key="runs.dl.samples", icon=":material/notes:")
+                            key="runs.dl.samples", on_click="ignore", icon=":material/notes:")
 
 
 def reproduce(run: dict) -> None:
