@@ -244,3 +244,52 @@ def test_item11_downloads_do_not_rerun_the_page_and_are_made_on_click(runs_root)
         # a click neither reruns the page (which would drop the other files) nor needs a stored file
         assert b.proto.ignore_rerun, b.proto.label
         assert b.proto.deferred_file_id or b.proto.disabled, b.proto.label
+
+
+# --- 13: charts that do not mislead ----------------------------------------------------------------------
+
+def _series(rows):
+    import pandas as pd
+
+    from ui.series import RunSeries
+    frame = pd.DataFrame(rows, columns=["step", "name", "phase", "x", "value", "t"])
+    return RunSeries(frame=frame, by_name={n: g for n, g in frame.groupby("name")})
+
+
+def test_item13_a_small_change_is_drawn_small_and_rounds_are_whole_numbers():
+    from ui.charts import g_curves
+    s = _series([(0, "g/entropy", "mle", 1, 5.99, 0), (1, "g/entropy", "adversarial", 2, 5.95, 0),
+                 (2, "g/entropy", "adversarial", 2, 5.94, 0), (3, "g/entropy", "adversarial", 3, 5.93, 0),
+                 (0, "g/reward_mean", "adversarial", 2, 0.495, 0), (1, "g/reward_mean", "adversarial", 3, 0.52, 0)])
+    ent = g_curves(s, ["g/entropy"], "Entropy", 1, "r", "nats").layout
+    assert ent.yaxis.range[0] == 0 and ent.yaxis.range[1] >= 5.99          # from zero: 1 % looks like 1 %
+    assert ent.xaxis.tickmode == "linear" and ent.xaxis.dtick == int(ent.xaxis.dtick) >= 1
+    rew = g_curves(s, ["g/reward_mean"], "Reward", 1, "r", "Q").layout
+    assert tuple(rew.yaxis.range) == (0, 1.02)                                # Q lives in [0, 1]
+
+
+def test_item13_nothing_after_eos_is_drawn_as_content():
+    import math
+
+    from ui.charts import q_heatmap
+    from ui.tokens import completion
+    snap = {"q": [[0.2, 0.9, 0.7, 0.6], [0.5, 0.5, 0.5, 0.5]], "tokens": [["a"], ["b", "c", "d", "e"]],
+            "round": 0, "g_step": 0, "rollout_num": 4}
+    trace = q_heatmap(snap, "r").data[0]
+    z = [list(r) for r in trace.z]
+    assert z[0][:2] == [0.2, 0.9] and all(math.isnan(v) for v in z[0][2:])   # the <eos> cell, then nothing
+    assert list(trace.text[0][:2]) == ["a", "<eos>"] and z[1] == [0.5] * 4
+    html = completion(["x", "y", "<eos>", "zz", "qq"], 1, "0.50")
+    assert "&lt;eos&gt;" in html and "zz" not in html and "qq" not in html
+
+
+def test_item13_live_charts_have_honest_axes(runs_root):
+    add_run(runs_root)
+    at = open_page(LIVE)
+    no_exception(at)
+    figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    reward = next(f for f in figures if f["layout"]["title"]["text"].startswith("Reward"))
+    assert reward["layout"]["yaxis"]["range"] == [0, 1.02]
+    for f in figures:
+        if f["data"] and f["data"][0]["type"] == "scatter":
+            assert f["layout"]["xaxis"]["dtick"] >= 1 and float(f["layout"]["xaxis"]["dtick"]).is_integer()

@@ -31,6 +31,8 @@ class _Labels(dict):
 
 
 LABELS = _Labels()
+EOS_TEXT = "<eos>"
+BOUNDED = {"Q": [0, 1.02], "score": [0, 1.02]}   # y titles of quantities that live in [0, 1]
 
 
 def _layout(title: str, uirevision: str, x_title: str, y_title: str, height: int = 330, legend: bool = True,
@@ -42,6 +44,29 @@ def _layout(title: str, uirevision: str, x_title: str, y_title: str, height: int
             "showlegend": legend,
             "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 13}},
             "xaxis": {"title": {"text": x_title}}, "yaxis": {"title": {"text": y_title}}, **extra}
+
+
+def _nice_dtick(span: float, ticks: int = 8) -> int:
+    """A whole-number tick step (1, 2, 5, 10, 20, …) giving about `ticks` ticks over span."""
+    raw = max(span / ticks, 1.0)
+    mag = 10 ** int(np.floor(np.log10(raw)))
+    return int(next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw))
+
+
+def honest_axes(layout: dict, traces: list[dict], y_title: str) -> None:
+    """Axes that show change honestly: rounds and epochs on whole-number ticks; a quantity in [0, 1] on
+    [0, 1]; any other (nats, a loss) from zero, so a 1 % change is drawn as 1 % of the height."""
+    xs = [float(v) for t in traces for v in np.asarray(t.get("x", []), dtype=float).ravel() if np.isfinite(v)]
+    if xs:
+        layout["xaxis"].update(tickmode="linear", tick0=0, dtick=_nice_dtick(max(xs) - min(xs, default=0)))
+    ys = [float(v) for t in traces if t.get("yaxis", "y") == "y"
+          for v in np.asarray(t.get("y", []), dtype=float).ravel() if np.isfinite(v)]
+    if y_title in BOUNDED:
+        layout["yaxis"]["range"] = BOUNDED[y_title]
+    elif ys and min(ys) >= 0:
+        layout["yaxis"]["range"] = [0, max(max(ys) * 1.05, 1.02 if y_title == "loss / accuracy" else 1e-9)]
+    else:
+        layout["yaxis"]["rangemode"] = "tozero"
 
 
 def _marker(x0: float, text: str) -> dict:
@@ -75,6 +100,7 @@ def g_curves(series: S.RunSeries, names: list[str], title: str, adv_start: float
                            "tickmode": "array", "tickvals": [0, 0.25, 0.5, 0.75, 1],
                            "title": {"text": "share"}}
     layout = _layout(title, uirevision, "MLE epoch, then E + adversarial round", y_title, **extra)
+    honest_axes(layout, traces, y_title)
     return go.Figure({"data": traces, "layout": layout})
 
 
@@ -89,6 +115,7 @@ def d_curves(series: S.RunSeries, mle_epochs: int, d_rounds: int, uirevision: st
             traces.append(_line(x, y, name, dash=dash))
     layout = _layout("Discriminator: loss and accuracy", uirevision, "D pre-training round, then R + adversarial round",
                      "loss / accuracy", **_marker(d_rounds, "adversarial training starts"))
+    honest_axes(layout, traces, "loss / accuracy")
     return go.Figure({"data": traces, "layout": layout})
 
 
@@ -110,9 +137,12 @@ def d_histogram(snapshot: dict | None, uirevision: str) -> go.Figure:
 def q_heatmap(snapshot: dict, uirevision: str) -> go.Figure:
     """Per-token Q of the latest g-step's samples: rows are samples, columns positions t, tokens written
     on the cells. Integer axes keep repeated tokens apart; the colour scale is fixed to [0, 1]."""
-    q = np.asarray(snapshot["q"], dtype=float)                      # (K, T)
+    q = np.asarray(snapshot["q"], dtype=float).copy()               # (K, T)
     K, T = q.shape
-    tokens = [(row + [""] * T)[:T] for row in snapshot["tokens"]]  # rows are cut at <eos>: pad them
+    # rows are cut at <eos>: the <eos> cell keeps its Q (ending there was G's choice); after it, nothing
+    tokens = [(list(row) + ([EOS_TEXT] if len(row) < T else []) + [""] * T)[:T] for row in snapshot["tokens"]]
+    for i, row in enumerate(snapshot["tokens"]):
+        q[i, len(row) + 1:] = np.nan
     trace = {"type": "heatmap", "z": q, "x": list(range(1, T + 1)), "y": list(range(1, K + 1)),
              "zmin": 0, "zmax": 1, "colorscale": Q_SCALE, "text": tokens,
              "hovertemplate": "sample %{y}, t = %{x}: %{text}<br>Q = %{z:.3f}<extra></extra>",
@@ -157,6 +187,8 @@ def overlay(curves: list[tuple[str, np.ndarray, np.ndarray]], metric: str, uirev
     layout = _layout(f"{LABELS.get(metric, metric)} across runs", uirevision, "MLE epoch, then E + round",
                      LABELS.get(metric, metric), height=420, shapes=[m["shapes"][0] for m in marks],
                      annotations=[m["annotations"][0] for m in marks])
+    honest_axes(layout, traces, "Q" if metric.startswith(("g/reward", "d/acc", "div/", "valid/", "bleu/"))
+                else LABELS.get(metric, metric))
     return go.Figure({"data": traces, "layout": layout})
 
 

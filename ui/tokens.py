@@ -38,10 +38,23 @@ def shaded_block(token_rows: list[list[str]], q_rows: list[list[float]]) -> str:
     return CSS + rows + key
 
 
+EOS = "<eos>"
+
+
+def until_end(tokens: list[str], start: int = 0) -> list[str]:
+    """The tokens up to and including the first <eos> at or after `start`: what follows the end of a
+    sequence is padding, not content."""
+    for i in range(start, len(tokens)):
+        if tokens[i] == EOS:
+            return tokens[:i + 1]
+    return tokens
+
+
 def completion(tokens: list[str], t: int, label: str) -> str:
-    """A roll-out: the given prefix y_1..y_t (grey, y_t highlighted) and the tokens G_beta drew after it."""
+    """A roll-out: the given prefix y_1..y_t (grey, y_t highlighted) and the tokens G_beta drew after it,
+    up to the end of the sequence (<eos>)."""
     cells = [_tok(tok, cls="sg-cur" if i == t - 1 else ("sg-pre" if i < t else "sg-roll"))
-             for i, tok in enumerate(tokens)]
+             for i, tok in enumerate(until_end(tokens, t))]
     return f"<div class='sg-seq'><span class='sg-n'>{html.escape(label)}</span>{''.join(cells)}</div>"
 
 
