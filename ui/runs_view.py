@@ -87,7 +87,8 @@ def _samples_text(run_dir: Path) -> str:
 def downloads(run: dict, state: dict) -> None:
     """Metrics (CSV), config (JSON), checkpoint and samples; files are read only when clicked."""
     run_dir, rid = run["dir"], run["id"]
-    cols = st.columns(4)
+    row = st.container(horizontal=True, wrap=True)          # buttons wrap on a narrow screen, never cut
+    cols = [row] * 4
     cols[0].download_button("Metrics (CSV)", lambda: S.run_series(run_dir, state).frame.to_csv(index=False),
                             file_name=f"{rid}_metrics.csv", mime="text/csv", key="runs.dl.csv", on_click="ignore",
                             icon=":material/table:")
@@ -122,21 +123,22 @@ def problems(run: dict, state: dict) -> None:
 
 def actions(run: dict) -> str | None:
     """Open / clone / resume / delete; returns the page to switch to, if any."""
-    cols = st.columns(4)
-    if cols[0].button("Open in Live", icon=":material/monitoring:", key="runs.open", width="stretch"):
+    row = st.container(horizontal=True, wrap=True)
+    cols = [row] * 4
+    if cols[0].button("Open in Live", icon=":material/monitoring:", key="runs.open", width="content"):
         U.select(run["id"])
         return "app_pages/live.py"
-    if cols[1].button("Clone into Setup", icon=":material/content_copy:", key="runs.clone", width="stretch",
+    if cols[1].button("Clone into Setup", icon=":material/content_copy:", key="runs.clone", width="content",
                       help="Start a new run from this run's settings; change what you like first."):
         st.session_state[U.KEY_CLONE] = json.loads((run["dir"] / "config.json").read_text())
         return "app_pages/setup.py"
-    if cols[2].button("Resume", icon=":material/play_arrow:", key="runs.resume", width="stretch",
+    if cols[2].button("Resume", icon=":material/play_arrow:", key="runs.resume", width="content",
                       disabled=run["status"] not in RESUMABLE, help="Queue it again; it continues from its "
                       "last checkpoint."):
         U.jobs().resume(run["dir"])
         U.select(run["id"])
         return "app_pages/live.py"
-    with cols[3].popover("Delete", icon=":material/delete:", width="stretch"):
+    with cols[3].popover("Delete", icon=":material/delete:", width="content"):
         _delete(run)
     return None
 

@@ -6,8 +6,10 @@ import html
 from .charts import q_css, text_on
 
 CSS = """<style>
-.sg-seq{font-family:ui-monospace,Menlo,monospace;font-size:1.05rem;line-height:2.1;margin:2px 0}
-.sg-tok{padding:2px 5px;margin-right:3px;border-radius:4px;border:1px solid #ccc}
+.sg-seq{font-family:ui-monospace,Menlo,monospace;font-size:1.05rem;line-height:2.1;margin:2px 0;
+ overflow-wrap:anywhere}
+.sg-tok{display:inline-block;padding:0 5px;margin:0 3px 2px 0;border-radius:4px;border:1px solid #ccc;
+ line-height:1.8}
 .sg-n{color:#666;display:inline-block;min-width:2.2em}
 .sg-pre{background:#e8e8e8;color:#111}
 .sg-roll{background:#fff;color:#111;border-style:dashed}
