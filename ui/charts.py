@@ -47,7 +47,7 @@ def _layout(title: str, uirevision: str, x_title: str, y_title: str, height: int
             "xaxis": {"title": {"text": x_title}}, "yaxis": {"title": {"text": y_title}}, **extra}
 
 
-LEGEND_ROW_PX, LEGEND_WIDTH_PX = 24, 300
+LEGEND_ROW_PX, LEGEND_WIDTH_PX = 24, 250
 
 
 def legend_room(fig: go.Figure) -> go.Figure:
@@ -57,7 +57,7 @@ def legend_room(fig: go.Figure) -> go.Figure:
     names = [t.name for t in fig.data if t.name and t.showlegend is not False]
     rows, used = (1 if names else 0), 0
     for name in names:
-        w = 45 + 7.5 * len(name)                    # sample line + text at the legend's 13 px font
+        w = 55 + 8 * len(name)                      # sample line + text at the legend's 13 px font
         if used and used + w > LEGEND_WIDTH_PX:
             rows, used = rows + 1, 0
         used += w
