@@ -293,3 +293,22 @@ def test_item13_live_charts_have_honest_axes(runs_root):
     for f in figures:
         if f["data"] and f["data"][0]["type"] == "scatter":
             assert f["layout"]["xaxis"]["dtick"] >= 1 and float(f["layout"]["xaxis"]["dtick"]).is_integer()
+
+
+# --- 3: a request says at once that it waits for the end of the unit ----------------------------------------
+
+def test_item3_pause_and_stop_say_at_once_that_they_wait(runs_root):
+    run_dir = add_run(runs_root)
+    make_alive(run_dir, phase="d_pretrain", index=0)
+    at = open_page(LIVE)
+    at.button(key="live.pause").click().run()
+    no_exception(at)
+    assert any(i.value == "Pausing after this D pre-training round…" for i in at.info)
+    assert at.button(key="live.pause").disabled and not at.button(key="live.stop").disabled
+    at.button(key="live.stop").click().run()
+    assert any(i.value.startswith("Stopping after this D pre-training round") for i in at.info)
+    assert at.button(key="live.stop").disabled
+    make_alive(run_dir, phase="d_pretrain", index=0)
+    RunDB(run_dir).set_state(status="stopped")            # the worker acted: the banner goes
+    at.run()
+    assert not any("after this" in i.value for i in at.info)

@@ -7,6 +7,7 @@ never interrupted.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from seqgan_core.config import LIVE_FIELDS, field_help, live_problems
+from seqgan_core.runs import RunDB
 from seqgan_core.runs.store import RunReader, reader
 
 from . import charts, ribbon, series as S, state as U, tokens
@@ -72,11 +74,48 @@ def eta_line(progress: dict, status: str) -> None:
     st.progress(min(max(frac or 0.0, 0.0), 1.0), text=text)
 
 
-def control_buttons(run_dir: Path, status: str) -> None:
-    """Pause / resume / step / stop, each enabled only where it means something."""
+def current_unit(progress: dict) -> str:
+    """The unit the worker is in, in words (a request acts when it ends)."""
+    phase = progress.get("phase", "mle")
+    if phase == "adversarial":
+        g = int((progress.get("schedule") or {}).get("g_steps", 0))
+        return "this g-step" if progress.get("g_done", 0) < g else "this d-step"
+    return {"mle": "this MLE epoch", "d_pretrain": "this D pre-training round"}.get(phase, "this unit")
+
+
+def waiting_request(run_dir: Path, status: str) -> str | None:
+    """The latest pause / stop / resume request the run has not acted on yet (by its status), if any."""
+    try:
+        with RunDB(run_dir).connect() as con:
+            row = con.execute("SELECT command FROM control WHERE taken < 2 AND command IN "
+                              "('pause', 'stop', 'resume', 'step') ORDER BY id DESC LIMIT 1").fetchone()
+    except sqlite3.Error:
+        return None
+    command = row[0] if row else None
+    if (command == "pause" and status == "running") or (command == "stop" and status in ("running", "paused")):
+        return command
+    if command == "resume" and status == "paused":
+        return command
+    return None
+
+
+def request_banner(waiting: str | None, progress: dict) -> None:
+    """Says at once that a request waits for the end of the current unit."""
+    if waiting is None:
+        return
+    unit = current_unit(progress)
+    text = {"pause": f"Pausing after {unit}…", "stop": f"Stopping after {unit} (a checkpoint is saved)…",
+            "resume": "Resuming…"}[waiting]
+    st.info(text, icon=":material/hourglass_top:")
+
+
+def control_buttons(run_dir: Path, status: str, waiting: str | None = None) -> None:
+    """Pause / resume / step / stop, each enabled only where it means something (a request already
+    waiting is not offered twice)."""
     live, restartable = status in ("running", "paused"), status in ("stopped", "interrupted", "failed")
-    enabled = {"pause": status == "running", "resume": status == "paused" or restartable, "step": live,
-               "stop": live}
+    enabled = {"pause": status == "running" and waiting is None,
+               "resume": (status == "paused" and waiting is None) or restartable,
+               "step": live and waiting is None, "stop": live and waiting != "stop"}
     if status == "queued":
         if st.button("Cancel this queued run", icon=":material/cancel:", key="live.cancel",
                      help="Take it off the queue before it starts (Resume queues it again)."):
@@ -275,7 +314,9 @@ def panel(run_dir: str, cfg: dict, shown_status: str, shown_schedule: str = "") 
     header(cfg, status, state)
     st.html(ribbon.ribbon_html(progress, cfg["schedule"], cfg.get("init_from") or ""))
     eta_line(progress, status)
-    control_buttons(run_dir, status)
+    waiting = waiting_request(run_dir, status) if status in ("running", "paused") else None
+    request_banner(waiting, progress)
+    control_buttons(run_dir, status, waiting)
     series = S.run_series(run_dir, state)
     metric_tiles(series)
     curves(run_dir.name, series, cfg)
