@@ -33,6 +33,7 @@ class _Labels(dict):
 LABELS = _Labels()
 EOS_TEXT = "<eos>"
 BOUNDED = {"Q": [0, 1.02], "score": [0, 1.02]}   # y titles of quantities that live in [0, 1]
+SHARES = ("g/reward_mean", "g/reward_last", "d/acc_real", "d/acc_fake", "d/train_acc")   # also in [0, 1]
 
 
 def _layout(title: str, uirevision: str, x_title: str, y_title: str, height: int = 330, legend: bool = True,
@@ -207,7 +208,7 @@ def overlay(curves: list[tuple[str, np.ndarray, np.ndarray]], metric: str, uirev
     layout = _layout(f"{LABELS.get(metric, metric)} across runs", uirevision, "MLE epoch, then E + round",
                      LABELS.get(metric, metric), height=420, shapes=[m["shapes"][0] for m in marks],
                      annotations=[m["annotations"][0] for m in marks])
-    honest_axes(layout, traces, "Q" if metric.startswith(("g/reward", "d/acc", "div/", "valid/", "bleu/"))
+    honest_axes(layout, traces, "Q" if metric in SHARES or metric.startswith(("div/", "valid/", "bleu/"))
                 else LABELS.get(metric, metric))
     return legend_room(go.Figure({"data": traces, "layout": layout}))
 

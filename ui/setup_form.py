@@ -56,7 +56,7 @@ EXPANDED = ("The adversarial game", "Pre-training")
 
 # Not on the form: the device has its own picker; the generator temperature only shapes the samples the
 # CLI's `sample` prints (training and NLL-oracle always use τ = 1), so offering it here would mislead.
-NOT_ON_FORM = ("device", "generator.temperature")
+NOT_ON_FORM = ("device", "generator.temperature", "schedule.changes")   # changes: recorded by Live
 
 
 def _unlisted() -> list[str]:
