@@ -312,3 +312,16 @@ def test_item3_pause_and_stop_say_at_once_that_they_wait(runs_root):
     RunDB(run_dir).set_state(status="stopped")            # the worker acted: the banner goes
     at.run()
     assert not any("after this" in i.value for i in at.info)
+
+
+# --- 9: the Runs page shows the schedule as it was played -------------------------------------------------
+
+def test_item9_runs_table_and_reproduce_show_the_schedule_as_played(runs_root):
+    run_dir = add_run(runs_root)
+    cfg = json.loads((run_dir / "config.json").read_text())
+    cfg["schedule"]["changes"] = [{"from_round": 1, "g_steps": 3}]
+    (run_dir / "config.json").write_text(json.dumps(cfg))
+    at = open_page(RUNS)
+    no_exception(at)
+    assert at.dataframe[0].value["schedule"][0].endswith("→ r2: g=3")
+    assert any("1 schedule change(s) made during the run" in m.value for m in at.markdown)

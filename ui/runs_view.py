@@ -37,6 +37,17 @@ def duration(state: dict) -> float | None:
     return None
 
 
+SHORT = {"g_steps": "g", "d_steps": "d", "k_epochs": "k", "rollout_num": "N"}
+
+
+def schedule_text(s: dict) -> str:
+    """The schedule as played: the starting values, then each live change with the round it started at."""
+    text = " ".join(f"{v}={s[k]}" for k, v in SHORT.items())
+    for c in s.get("changes") or []:
+        text += f" → r{c['from_round'] + 1}: " + " ".join(f"{SHORT[k]}={v}" for k, v in c.items() if k in SHORT)
+    return text
+
+
 def table(runs: list[dict]) -> pd.DataFrame:
     """One row per run: what it is, how it went, and its final numbers."""
     from .ribbon import clock
@@ -45,7 +56,7 @@ def table(runs: list[dict]) -> pd.DataFrame:
         cfg, s, last = r["config"], r["config"]["schedule"], latest_values(r["dir"])
         rows.append({
             "run": r["id"], "name": U.short_name(cfg), "status": r["status"], "data set": cfg["data"]["name"],
-            "schedule": f"g={s['g_steps']} d={s['d_steps']} k={s['k_epochs']} N={s['rollout_num']}",
+            "schedule": schedule_text(s),
             "device": r["state"].get("slot") or cfg.get("device", "auto"),
             "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(r["state"].get("created", 0))),
             "duration": clock(duration(r["state"])) if duration(r["state"]) is not None else "",
@@ -105,7 +116,10 @@ def downloads(run: dict, state: dict) -> None:
 
 def reproduce(run: dict) -> None:
     """The CLI commands that reproduce the run, or continue it headless."""
-    st.markdown("**Reproduce it from a terminal** (the config holds the seed and every setting)")
+    changes = run["config"]["schedule"].get("changes") or []
+    st.markdown("**Reproduce it from a terminal** (the config holds the seed and every setting"
+                + (f", and the {len(changes)} schedule change(s) made during the run, each from its round)"
+                   if changes else ")"))
     st.code(f"python -m seqgan_core train --config {run['dir'] / 'config.json'}", language="bash")
     st.caption(f"Continue this very run headless instead: `python -m seqgan_core resume {run['dir']}`")
 
