@@ -325,3 +325,13 @@ def test_item9_runs_table_and_reproduce_show_the_schedule_as_played(runs_root):
     no_exception(at)
     assert at.dataframe[0].value["schedule"][0].endswith("→ r2: g=3")
     assert any("1 schedule change(s) made during the run" in m.value for m in at.markdown)
+
+
+def test_item9_resume_keeps_created(runs_root, no_workers):
+    run_dir = add_run(runs_root)
+    RunDB(run_dir).set_state(status="stopped", created=1234.0)
+    at = open_page(RUNS)
+    at.button(key="runs.resume").click().run()
+    no_exception(at)
+    state = RunDB(run_dir).state()
+    assert state["status"] == "queued" and state["created"] == 1234.0
