@@ -51,3 +51,26 @@ def test_item9_bad_recorded_changes_are_refused():
     cfg = preset("tiny")
     cfg.schedule.changes = [{"from_round": -1, "g_steps": 2}, {"from_round": 1, "batch_size": 3}]
     assert sum("schedule changes" in e for e in validate(cfg)) == 2
+
+
+def _adv_checkpoints(tmp_path, monkeypatch, cheap):
+    import seqgan_core.train.loop as loop
+    monkeypatch.setattr(loop, "CHEAP_CHECKPOINT", cheap)
+    cfg = preset("tiny").replace(**{**SMALL, "adv_rounds": 4, "checkpoint_every_rounds": 10})
+    rec = Recorder()
+    assert Trainer(cfg, rec, checkpoint_dir=tmp_path / "ck").run() == "finished"
+    return [e[0] for e in rec.events if e[1] == "checkpoint" and e[2]["phase"] == "adversarial"]
+
+
+def test_item10_a_cheap_checkpoint_is_written_every_round(tmp_path, monkeypatch):
+    # a checkpoint that costs little next to a round is written at every round's end
+    assert len(_adv_checkpoints(tmp_path, monkeypatch, 1e9)) == 1 + 4    # the phase start, then each round
+    # one that costs more than training waits for checkpoint_every_rounds (and the phase end)
+    assert len(_adv_checkpoints(tmp_path, monkeypatch, 0.0)) == 1      # the phase start only
+
+
+def test_item10_the_history_says_what_a_resume_trains_again():
+    from ui.live import describe
+    event = {"id": 3, "step": 40, "kind": "resumed", "t": 0, "step_": 40, "units_redone": 6, "fallback": None,
+             "message": "resumed from the checkpoint at step 40; 6 unit(s) recorded after it are trained again"}
+    assert describe(event) == event["message"]

@@ -275,6 +275,8 @@ def describe(event: dict) -> str:
     if kind == "schedule":
         start = fields.pop("from_round", "?")
         return "schedule now " + ", ".join(f"{k} = {v}" for k, v in fields.items()) + f" (from round {start})"
+    if kind == "resumed" and fields.get("message"):
+        return str(fields["message"])             # says what a crash cost: the units trained again
     if kind == "rejected":
         return f"refused {fields.get('changes')}: {fields.get('why')}"
     return f"{kind}: {fields}"
