@@ -202,9 +202,9 @@ def metric_tiles(series: S.RunSeries) -> None:
     """The latest value of the headline numbers, with the change since the previous record."""
     names = [n for n in ("nll/oracle", "nll/test", "g/reward_mean", "d/acc_fake", "div/distinct2")
              if n in series.by_name]
-    row = st.container(horizontal=True, wrap=True, gap="medium")     # wraps on a narrow screen, never cuts
+    row = st.container(horizontal=True, wrap=True, gap="small")      # wraps on a narrow screen, never cuts
     for name in names:
-        col = row.container(width=180)
+        col = row.container(width=170)
         values = series.by_name[name]["value"]
         delta = float(values.iloc[-1] - values.iloc[-2]) if len(values) > 1 else None
         inverse = name.startswith("nll")        # lower NLL is better: show a fall in green
