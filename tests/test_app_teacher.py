@@ -335,3 +335,20 @@ def test_item9_resume_keeps_created(runs_root, no_workers):
     no_exception(at)
     state = RunDB(run_dir).state()
     assert state["status"] == "queued" and state["created"] == 1234.0
+
+
+# --- 3: the clock ticks while a unit runs ------------------------------------------------------------------
+
+def test_item3_the_clock_ticks_while_a_unit_runs(runs_root):
+    import time
+    run_dir = add_run(runs_root)
+    make_alive(run_dir, elapsed_s=100.0, eta_s=500.0)
+    RunDB(run_dir).set_state(heartbeat=time.time() - 60)       # the last report was a minute ago
+    at = open_page(LIVE)
+    no_exception(at)
+    text = at.get("progress")[0].proto.text
+    def seconds(clock):
+        h, m, s = (int(v) for v in clock.split(":"))
+        return 3600 * h + 60 * m + s
+    elapsed, eta = seconds(text.split("elapsed ")[1].split(" ")[0]), seconds(text.split("ETA ")[1].split(" ")[0])
+    assert elapsed >= 160 and eta <= 440                         # 100 s + the minute since; 500 s − that minute

@@ -60,14 +60,19 @@ def sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def eta_line(progress: dict, status: str) -> None:
-    """Overall progress bar with elapsed time and ETA."""
+def eta_line(progress: dict, status: str, heartbeat: float | None = None) -> None:
+    """Overall progress bar with elapsed time and ETA. While a unit runs the worker writes nothing, so a
+    running run's clock is moved on from its last report (heartbeat) to now."""
     frac = progress.get("fraction")
     if status == "finished":
         frac = 1.0
-    text = f"elapsed {ribbon.clock(progress.get('elapsed_s'))}"
+    elapsed, eta = progress.get("elapsed_s"), progress.get("eta_s")
+    if status == "running" and heartbeat and elapsed is not None:
+        since = max(0.0, time.time() - float(heartbeat))
+        elapsed, eta = elapsed + since, (max(0.0, eta - since) if eta is not None else None)
+    text = f"elapsed {ribbon.clock(elapsed)}"
     if status in U.ACTIVE_STATUSES:                 # a stopped run has no time left to estimate
-        text += f" · ETA {ribbon.clock(progress.get('eta_s'))}"
+        text += f" · ETA {ribbon.clock(eta)}"
     if progress.get("pending"):
         waiting = ", ".join(f"{k} = {v}" for k, v in progress["pending"].items())
         text += f" · from the next round: {waiting}"
@@ -315,7 +320,7 @@ def panel(run_dir: str, cfg: dict, shown_status: str, shown_schedule: str = "") 
     progress = state.get("progress") or {}
     header(cfg, status, state)
     st.html(ribbon.ribbon_html(progress, cfg["schedule"], cfg.get("init_from") or ""))
-    eta_line(progress, status)
+    eta_line(progress, status, state.get("heartbeat"))
     waiting = waiting_request(run_dir, status) if status in ("running", "paused") else None
     request_banner(waiting, progress)
     control_buttons(run_dir, status, waiting)
