@@ -352,3 +352,18 @@ def test_item3_the_clock_ticks_while_a_unit_runs(runs_root):
         return 3600 * h + 60 * m + s
     elapsed, eta = seconds(text.split("elapsed ")[1].split(" ")[0]), seconds(text.split("ETA ")[1].split(" ")[0])
     assert elapsed >= 160 and eta <= 440                         # 100 s + the minute since; 500 s − that minute
+
+
+def test_item1_the_page_is_redrawn_when_the_runs_schedule_changes(runs_root, monkeypatch):
+    import ui.live
+    run_dir = add_run(runs_root)
+    make_alive(run_dir, schedule={"g_steps": 1, "d_steps": 1, "k_epochs": 1, "rollout_num": 4})
+    cfg = json.loads((run_dir / "config.json").read_text())
+    shown = ui.live.schedule_signature(RunDB(run_dir).state()["progress"], cfg)
+    reruns = []
+    monkeypatch.setattr(ui.live.st, "rerun", lambda scope="app": reruns.append(scope))
+    ui.live.panel(str(run_dir), cfg, "running", shown)                # nothing changed: no redraw
+    assert reruns == []
+    make_alive(run_dir, schedule={"g_steps": 3, "d_steps": 1, "k_epochs": 1, "rollout_num": 4})
+    ui.live.panel(str(run_dir), cfg, "running", shown)                # another tab's change took effect
+    assert reruns == ["app"]
