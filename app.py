@@ -5,6 +5,13 @@ from ui import state
 
 st.set_page_config(page_title="SeqGAN Studio", page_icon=":material/casino:", layout="wide")
 state.init_session()
+# A projector (1024 × 768) keeps most of its width for the page: a narrower sidebar and less padding.
+st.html("""<style>
+@media (max-width: 1200px) {
+  section[data-testid="stSidebar"] {width: 232px !important; min-width: 232px !important}
+  [data-testid="stMainBlockContainer"] {padding-left: 1.25rem; padding-right: 1.25rem}
+}
+</style>""")
 
 # The page scripts live in app_pages/, not pages/: Streamlit treats a folder named pages/ as the old
 # multipage layout, and a fresh server whose first visitor opens /live would then skip this script.

@@ -4,6 +4,7 @@ import streamlit as st
 from ui import live, state
 
 REFRESH_S = 1.0
+WATCH_S = 3.0       # a run that is not training is only watched for a change of status
 
 st.title("Live")
 runs = state.all_runs()
@@ -17,4 +18,6 @@ with st.sidebar:
 active = status in state.ACTIVE_STATUSES
 # Only the panel reruns each second; a finished run is drawn once and not polled.
 panel = st.fragment(live.panel, run_every=REFRESH_S if active else None)
-panel(str(run["dir"]), run["config"], status)
+panel(str(run["dir"]), run["config"], status, live.schedule_signature(run_state.get("progress") or {}, run["config"]))
+if not active:
+    st.fragment(live.watch_status, run_every=WATCH_S)(str(run["dir"]), status)

@@ -17,7 +17,7 @@ st.subheader("Compare runs")
 V.overlay(runs)
 
 run = state.run_picker(runs)
-st.subheader(f"One run: {state.run_label(run)}")
+st.subheader(f"One run: {state.md_plain(state.run_label(run))}")
 st.caption("Choose another in the sidebar.")
 V.problems(run, run["state"])
 target = V.actions(run)

@@ -18,8 +18,10 @@ with right:
 
 device = F.device_picker()
 cfg, errors = F.build(data_name, options, device)
+fit_note = F.fit_start(cfg) if cfg is not None else None
 if cfg is not None:
-    errors = F.problems(cfg, datasets.shape_hint(data_name, options))
+    bad_data = F.data_problem(data_name, options, int(st.session_state["setup.f.seed"]))
+    errors = F.problems(cfg, datasets.shape_hint(data_name, options)) + ([bad_data] if bad_data else [])
 F.groups(errors)
 
 st.subheader("Data")
@@ -29,12 +31,20 @@ st.subheader("Cost on this device")
 if cfg is not None and not errors:
     F.estimate_panel(cfg, datasets.sizes(data_name, options))
 
+bad_data = datasets.rejected(data_name, options)        # "Load and check" above may have just failed
+if bad_data and bad_data not in errors:
+    errors = errors + [bad_data]
+
 st.subheader("Start")
+if fit_note:
+    st.info(fit_note, icon=":material/swap_horiz:")
 for message in errors:
     st.error(message)
 if cfg is not None and not errors:
     for warning in warnings_for(cfg):
         st.warning(warning, icon=":material/info:")
+    for warning in F.cost_warnings(cfg, F.measured(cfg) or {}):
+        st.warning(warning, icon=":material/hourglass_bottom:")
     st.markdown(F.summary(cfg))
 if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=bool(errors), key="setup.start"):
     F.start(cfg)

@@ -86,6 +86,9 @@ class ScheduleConfig:
                      choices=("discriminator", "constant", "shuffled"))
     fresh_pg_optimizer: bool = _f(True, "Give policy gradient its own Adam (authors) instead of reusing the "
                                         "MLE optimiser's state, which derails PG.")
+    changes: list = _f([], "Schedule changes made during the run, each {from_round: r, g_steps / d_steps / "
+                           "k_epochs / rollout_num: value}, applied from adversarial round r (0-based). The Live "
+                           "page records them here, so the config reproduces the run as it was played.")
 
 
 @dataclass
@@ -185,8 +188,9 @@ def _check_type(path: str, value: Any, default: Any) -> None:
         ok = True
     if isinstance(default, int) and not isinstance(default, bool) and isinstance(value, bool):
         ok = False
-    if isinstance(default, list) and ok:
-        ok = all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    if isinstance(default, list) and ok:     # lists of numbers, but schedule.changes: objects (see validate)
+        ok = all(isinstance(v, dict) if path == "schedule.changes" else isinstance(v, int) and not isinstance(v, bool)
+                 for v in value)
     if not ok:
         raise ConfigError(f"{path} must be a {type(default).__name__}, got {json.dumps(value)}")
 
@@ -269,6 +273,10 @@ def validate(cfg: RunConfig, vocab_size: int | None = None, seq_len: int | None 
     for name in ("pretrain_g_epochs", "pretrain_d_rounds", "pretrain_d_epochs", "adv_rounds"):
         need(getattr(s, name) >= 0, f"{name} must be ≥ 0")
     errs += schedule_problems({k: getattr(s, k) for k in LIVE_FIELDS}, s.adv_rounds)[0]
+    for c in s.changes:
+        ok = isinstance(c, dict) and isinstance(c.get("from_round"), int) and c["from_round"] >= 0 and \
+            set(c) - {"from_round"} <= set(LIVE_FIELDS)
+        need(ok, f"schedule changes: {c} is not {{from_round: r ≥ 0, g_steps / d_steps / k_epochs / rollout_num}}")
     need(s.g_lr > 0 and s.pg_lr > 0 and s.d_lr > 0, "learning rates must be > 0")
     need(s.grad_clip > 0, "grad_clip must be > 0")
     need(0.0 <= s.rollout_delay < 1.0, "rollout_delay must be in [0, 1): 0 = roll out with the current G")

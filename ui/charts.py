@@ -31,17 +31,63 @@ class _Labels(dict):
 
 
 LABELS = _Labels()
+EOS_TEXT = "<eos>"
+BOUNDED = {"Q": [0, 1.02], "score": [0, 1.02]}   # y titles of quantities that live in [0, 1]
+SHARES = ("g/reward_mean", "g/reward_last", "d/acc_real", "d/acc_fake", "d/train_acc")   # also in [0, 1]
 
 
 def _layout(title: str, uirevision: str, x_title: str, y_title: str, height: int = 330, legend: bool = True,
             **extra) -> dict:
     """The shared layout: title, legend above the plot, projector-sized fonts, the caller's uirevision."""
-    # The legend sits between the title and the plot: below the plot it collides with the axis title.
+    # The legend sits between the title and the plot: below the plot it collides with the axis title. Its
+    # rows are counted for a narrow chart (half of a 1024-pixel page), so it never reaches the title.
     return {"title": {"text": title, "font": {"size": 17}, "y": 0.98, "yanchor": "top"}, "uirevision": uirevision,
-            "height": height, "font": FONT, "margin": {"l": 10, "r": 10, "t": 90 if legend else 50, "b": 10},
+            "height": height, "font": FONT, "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
             "showlegend": legend,
             "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 13}},
             "xaxis": {"title": {"text": x_title}}, "yaxis": {"title": {"text": y_title}}, **extra}
+
+
+LEGEND_ROW_PX, LEGEND_WIDTH_PX = 24, 250
+
+
+def legend_room(fig: go.Figure) -> go.Figure:
+    """Top margin for the title plus the legend's rows, packed into the width of a narrow chart."""
+    if fig.layout.showlegend is False:
+        return fig
+    names = [t.name for t in fig.data if t.name and t.showlegend is not False]
+    rows, used = (1 if names else 0), 0
+    for name in names:
+        w = 55 + 8 * len(name)                      # sample line + text at the legend's 13 px font
+        if used and used + w > LEGEND_WIDTH_PX:
+            rows, used = rows + 1, 0
+        used += w
+    height = fig.layout.height or 330
+    fig.update_layout(margin={"t": 50 + LEGEND_ROW_PX * rows}, height=height + LEGEND_ROW_PX * max(rows - 1, 0))
+    return fig
+
+
+def _nice_dtick(span: float, ticks: int = 8) -> int:
+    """A whole-number tick step (1, 2, 5, 10, 20, …) giving about `ticks` ticks over span."""
+    raw = max(span / ticks, 1.0)
+    mag = 10 ** int(np.floor(np.log10(raw)))
+    return int(next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw))
+
+
+def honest_axes(layout: dict, traces: list[dict], y_title: str) -> None:
+    """Axes that show change honestly: rounds and epochs on whole-number ticks; a quantity in [0, 1] on
+    [0, 1]; any other (nats, a loss) from zero, so a 1 % change is drawn as 1 % of the height."""
+    xs = [float(v) for t in traces for v in np.asarray(t.get("x", []), dtype=float).ravel() if np.isfinite(v)]
+    if xs:
+        layout["xaxis"].update(tickmode="linear", tick0=0, dtick=_nice_dtick(max(xs) - min(xs, default=0)))
+    ys = [float(v) for t in traces if t.get("yaxis", "y") == "y"
+          for v in np.asarray(t.get("y", []), dtype=float).ravel() if np.isfinite(v)]
+    if y_title in BOUNDED:
+        layout["yaxis"]["range"] = BOUNDED[y_title]
+    elif ys and min(ys) >= 0:
+        layout["yaxis"]["range"] = [0, max(max(ys) * 1.05, 1.02 if y_title == "loss / accuracy" else 1e-9)]
+    else:
+        layout["yaxis"]["rangemode"] = "tozero"
 
 
 def _marker(x0: float, text: str) -> dict:
@@ -69,13 +115,14 @@ def g_curves(series: S.RunSeries, names: list[str], title: str, adv_start: float
         x, y = S.curve(series, name)
         if len(x):
             traces.append(_line(x, y, name, yaxis="y2" if name in right else "y"))
-    extra = _marker(adv_start, "adversarial training starts")
+    extra = _marker(adv_start, "adversarial")
     if right:
         extra["yaxis2"] = {"overlaying": "y", "side": "right", "range": [0, 1.02], "showgrid": False,
                            "tickmode": "array", "tickvals": [0, 0.25, 0.5, 0.75, 1],
                            "title": {"text": "share"}}
     layout = _layout(title, uirevision, "MLE epoch, then E + adversarial round", y_title, **extra)
-    return go.Figure({"data": traces, "layout": layout})
+    honest_axes(layout, traces, y_title)
+    return legend_room(go.Figure({"data": traces, "layout": layout}))
 
 
 def d_curves(series: S.RunSeries, mle_epochs: int, d_rounds: int, uirevision: str) -> go.Figure:
@@ -88,8 +135,9 @@ def d_curves(series: S.RunSeries, mle_epochs: int, d_rounds: int, uirevision: st
         if len(x):
             traces.append(_line(x, y, name, dash=dash))
     layout = _layout("Discriminator: loss and accuracy", uirevision, "D pre-training round, then R + adversarial round",
-                     "loss / accuracy", **_marker(d_rounds, "adversarial training starts"))
-    return go.Figure({"data": traces, "layout": layout})
+                     "loss / accuracy", **_marker(d_rounds, "adversarial"))
+    honest_axes(layout, traces, "loss / accuracy")
+    return legend_room(go.Figure({"data": traces, "layout": layout}))
 
 
 def d_histogram(snapshot: dict | None, uirevision: str) -> go.Figure:
@@ -100,19 +148,22 @@ def d_histogram(snapshot: dict | None, uirevision: str) -> go.Figure:
             traces.append({"type": "histogram", "x": snapshot[kind], "name": label, "opacity": 0.6,
                            "xbins": {"start": 0, "end": 1.0001, "size": 0.05},
                            "marker": {"color": COLORS[kind]}})
-    step = f" (after the D phase at step {snapshot['step']})" if snapshot else ""
-    layout = _layout(f"D's score: real vs generated{step}", uirevision, "D(Y) = P(real)", "sequences",
+    step = f" (step {snapshot['step']})" if snapshot else ""
+    layout = _layout(f"D's score: real vs G{step}", uirevision, "D(Y) = P(real)", "sequences",
                      barmode="overlay")
     layout["xaxis"]["range"] = [0, 1]
-    return go.Figure({"data": traces, "layout": layout})
+    return legend_room(go.Figure({"data": traces, "layout": layout}))
 
 
 def q_heatmap(snapshot: dict, uirevision: str) -> go.Figure:
     """Per-token Q of the latest g-step's samples: rows are samples, columns positions t, tokens written
     on the cells. Integer axes keep repeated tokens apart; the colour scale is fixed to [0, 1]."""
-    q = np.asarray(snapshot["q"], dtype=float)                      # (K, T)
+    q = np.asarray(snapshot["q"], dtype=float).copy()               # (K, T)
     K, T = q.shape
-    tokens = [(row + [""] * T)[:T] for row in snapshot["tokens"]]  # rows are cut at <eos>: pad them
+    # rows are cut at <eos>: the <eos> cell keeps its Q (ending there was G's choice); after it, nothing
+    tokens = [(list(row) + ([EOS_TEXT] if len(row) < T else []) + [""] * T)[:T] for row in snapshot["tokens"]]
+    for i, row in enumerate(snapshot["tokens"]):
+        q[i, len(row) + 1:] = np.nan
     trace = {"type": "heatmap", "z": q, "x": list(range(1, T + 1)), "y": list(range(1, K + 1)),
              "zmin": 0, "zmax": 1, "colorscale": Q_SCALE, "text": tokens,
              "hovertemplate": "sample %{y}, t = %{x}: %{text}<br>Q = %{z:.3f}<extra></extra>",
@@ -152,12 +203,14 @@ def overlay(curves: list[tuple[str, np.ndarray, np.ndarray]], metric: str, uirev
     distinct pre-training length marked."""
     traces = [{"type": "scatter", "x": x, "y": y, "mode": "lines+markers" if len(x) < 60 else "lines",
                "name": label} for label, x, y in curves]
-    marks = [_marker(e, "adversarial training starts" if len(adv_starts) == 1 else f"adversarial from {e}")
+    marks = [_marker(e, "adversarial" if len(adv_starts) == 1 else f"adversarial from {e}")
              for e in sorted(adv_starts)]
     layout = _layout(f"{LABELS.get(metric, metric)} across runs", uirevision, "MLE epoch, then E + round",
                      LABELS.get(metric, metric), height=420, shapes=[m["shapes"][0] for m in marks],
                      annotations=[m["annotations"][0] for m in marks])
-    return go.Figure({"data": traces, "layout": layout})
+    honest_axes(layout, traces, "Q" if metric in SHARES or metric.startswith(("div/", "valid/", "bleu/"))
+                else LABELS.get(metric, metric))
+    return legend_room(go.Figure({"data": traces, "layout": layout}))
 
 
 def completion_scores(scores: list[float], uirevision: str, title: str) -> go.Figure:
@@ -197,7 +250,7 @@ def tightening(scores: list[float], recorded_q: float | None, uirevision: str) -
                        "name": "Q used in training", "line": {"dash": "dash", "color": "#d62728"}})
     layout = _layout("How the estimate tightens as N grows", uirevision, "n roll-outs averaged", "Q", height=340)
     layout["xaxis"]["type"] = "log" if len(s) > 16 else "linear"
-    return go.Figure({"data": traces, "layout": layout})
+    return legend_room(go.Figure({"data": traces, "layout": layout}))
 
 
 def q_by_position(recorded: list[float] | None, rerolled: list[float], se: list[float], uirevision: str,
@@ -214,7 +267,7 @@ def q_by_position(recorded: list[float] | None, rerolled: list[float], se: list[
     layout = _layout("Q at every position (bars: ± 2 standard errors)", uirevision, "position t", "Q", height=340)
     if len(t) <= 40:
         layout["xaxis"].update(tickmode="linear", dtick=1)
-    return go.Figure({"data": traces, "layout": layout})
+    return legend_room(go.Figure({"data": traces, "layout": layout}))
 
 
 def piano_roll(notes: list[tuple[int, int, int]], steps: int, name_of, uirevision: str) -> go.Figure:

@@ -105,6 +105,22 @@ def sizes(name: str, options: dict) -> dict:
     return out
 
 
+_REJECTED: "OrderedDict[str, str]" = OrderedDict()     # (name, options) key -> why loading it failed here
+
+
+def remember_rejection(name: str, options: dict, error: Exception) -> str:
+    """Keep why a data set failed to load (Setup keeps Start disabled with this reason)."""
+    _REJECTED[key(name, options)] = f"data set: this data set cannot be used as set: {error}"
+    while len(_REJECTED) > MAX_CHECKED:
+        _REJECTED.popitem(last=False)
+    return _REJECTED[key(name, options)]
+
+
+def rejected(name: str, options: dict) -> Optional[str]:
+    """Why this data set with these options failed to load on this server, if it did."""
+    return _REJECTED.get(key(name, options))
+
+
 def checked(name: str, options: dict) -> Optional[dict]:
     """The preview of a data set already loaded on this server, if any."""
     return _CHECKED.get(key(name, options))
@@ -191,6 +207,7 @@ def preview_section(name: str, options: dict, seed: int) -> None:
                                  progress=lambda done, total: bar.progress(min(done / total, 1.0) if total else 0.0,
                                                                            text=f"{done} of {total}"))
         except (DataError, OSError, ValueError) as e:
+            remember_rejection(name, options, e)
             st.error(f"This data set cannot be used as set: {e}")
         bar.empty()
     if shown:

@@ -131,6 +131,22 @@ def step_dsteps(series: S.RunSeries, cfg: dict, progress: dict) -> None:
                    f"This run lags it: $\\theta_\\beta \\leftarrow {r}\\,\\theta_\\beta + {1 - r:.2f}\\,\\theta$."))
 
 
+def _exposure_numbers(series: S.RunSeries) -> str:
+    """NLL-oracle before and after the adversarial phase; for data without an oracle, what is measured."""
+    if "nll/oracle" in series.by_name:
+        return (f"NLL-oracle went from **{fmt(phase_value(series, 'nll/oracle', 'mle'))}** after MLE to "
+                f"**{fmt(S.last_value(series, 'nll/oracle'))}** now.")
+    text = ("this data set has no oracle, so NLL-oracle cannot be measured; NLL-test (held-out real data) "
+            f"went from **{fmt(phase_value(series, 'nll/test', 'mle'))}** after MLE to "
+            f"**{fmt(S.last_value(series, 'nll/test'))}** now")
+    quality = sorted(n for n in series.by_name if n.startswith(("bleu/", "valid/")))
+    if quality and phase_value(series, quality[-1], "mle") is not None:
+        q = quality[-1]
+        text += (f", and {charts.LABELS.get(q, q)} of G's own samples from **{fmt(phase_value(series, q, 'mle'))}**"
+                 f" to **{fmt(S.last_value(series, q))}**")
+    return text + "."
+
+
 def pitfalls(series: S.RunSeries, cfg: dict, snap: dict | None, run_id: str) -> None:
     """Exposure bias, mode collapse and reward variance, each with what to look for in this run."""
     E = cfg["schedule"]["pretrain_g_epochs"]
@@ -138,8 +154,7 @@ def pitfalls(series: S.RunSeries, cfg: dict, snap: dict | None, run_id: str) -> 
                 "continue its *own*, and one odd token leads it where it never trained. NLL-test is measured on "
                 "real prefixes, NLL-oracle on G's free-running samples, so the gap between what they promise is "
                 "where exposure bias shows. The adversarial phase trains on G's own samples, which is meant to "
-                f"close it: NLL-oracle went from **{fmt(phase_value(series, 'nll/oracle', 'mle'))}** after MLE to "
-                f"**{fmt(S.last_value(series, 'nll/oracle'))}** now.")
+                f"close it: {_exposure_numbers(series)}")
     st.markdown("**Mode collapse.** G can please D by producing a few sequences D likes, over and over. "
                 "NLL-oracle alone then *improves*; the warning signs are falling entropy and distinct bigrams and "
                 f"rising NLL-test. Here distinct bigrams went {fmt(phase_value(series, 'div/distinct2', 'mle'))} → "

@@ -6,6 +6,8 @@ never interrupted.
 """
 from __future__ import annotations
 
+import json
+import sqlite3
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from seqgan_core.config import LIVE_FIELDS, field_help, live_problems
+from seqgan_core.runs import RunDB
 from seqgan_core.runs.store import RunReader, reader
 
 from . import charts, ribbon, series as S, state as U, tokens
@@ -40,40 +43,98 @@ CAPTIONS = {
 
 def header(cfg: dict, status: str, state: dict) -> None:
     """Run name, data set and status in one line."""
-    name = cfg.get("name") or "run"
+    name = U.md_plain(U.short_name(cfg))
     st.markdown(f"### {U.STATUS_ICONS.get(status, '')} {name} · {cfg['data']['name']} · {status}")
     if status == "failed":
-        st.error(f"The run failed: {state.get('error') or 'no error message was recorded'}")
+        st.error(f"The run failed: {sentence(state.get('error') or 'no error message was recorded')}")
     elif status == "interrupted":
-        st.warning(f"{state.get('error') or 'The worker stopped unexpectedly.'} Use Resume to continue.")
+        st.warning(f"{sentence(state.get('error') or 'The worker stopped unexpectedly')} Use Resume to continue.")
     elif status == "queued":
         st.info("Queued: it starts as soon as its device has a free slot (one run per device by default).")
 
 
-def eta_line(progress: dict, status: str) -> None:
-    """Overall progress bar with elapsed time and ETA."""
+def sentence(text: str) -> str:
+    """A recorded message as a sentence: capital first letter, full stop at the end."""
+    text = str(text).strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def eta_line(progress: dict, status: str, heartbeat: float | None = None) -> None:
+    """Overall progress bar with elapsed time and ETA. While a unit runs the worker writes nothing, so a
+    running run's clock is moved on from its last report (heartbeat) to now."""
     frac = progress.get("fraction")
     if status == "finished":
         frac = 1.0
-    text = f"elapsed {ribbon.clock(progress.get('elapsed_s'))}"
+    elapsed, eta = progress.get("elapsed_s"), progress.get("eta_s")
+    if status == "running" and heartbeat and elapsed is not None:
+        since = max(0.0, time.time() - float(heartbeat))
+        elapsed, eta = elapsed + since, (max(0.0, eta - since) if eta is not None else None)
+    text = f"elapsed {ribbon.clock(elapsed)}"
     if status in U.ACTIVE_STATUSES:                 # a stopped run has no time left to estimate
-        text += f" · ETA {ribbon.clock(progress.get('eta_s'))}"
+        text += f" · ETA {ribbon.clock(eta)}"
     if progress.get("pending"):
         waiting = ", ".join(f"{k} = {v}" for k, v in progress["pending"].items())
         text += f" · from the next round: {waiting}"
     st.progress(min(max(frac or 0.0, 0.0), 1.0), text=text)
 
 
-def control_buttons(run_dir: Path, status: str) -> None:
-    """Pause / resume / step / stop, each enabled only where it means something."""
+def current_unit(progress: dict) -> str:
+    """The unit the worker is in, in words (a request acts when it ends)."""
+    phase = progress.get("phase", "mle")
+    if phase == "adversarial":
+        g = int((progress.get("schedule") or {}).get("g_steps", 0))
+        return "this g-step" if progress.get("g_done", 0) < g else "this d-step"
+    return {"mle": "this MLE epoch", "d_pretrain": "this D pre-training round"}.get(phase, "this unit")
+
+
+def waiting_request(run_dir: Path, status: str) -> str | None:
+    """The latest pause / stop / resume request the run has not acted on yet (by its status), if any."""
+    try:
+        with RunDB(run_dir).connect() as con:
+            row = con.execute("SELECT command FROM control WHERE taken < 2 AND command IN "
+                              "('pause', 'stop', 'resume', 'step') ORDER BY id DESC LIMIT 1").fetchone()
+    except sqlite3.Error:
+        return None
+    command = row[0] if row else None
+    if (command == "pause" and status == "running") or (command == "stop" and status in ("running", "paused")):
+        return command
+    if command == "resume" and status == "paused":
+        return command
+    return None
+
+
+def request_banner(waiting: str | None, progress: dict) -> None:
+    """Says at once that a request waits for the end of the current unit."""
+    if waiting is None:
+        return
+    unit = current_unit(progress)
+    text = {"pause": f"Pausing after {unit}…", "stop": f"Stopping after {unit} (a checkpoint is saved)…",
+            "resume": "Resuming…"}[waiting]
+    st.info(text, icon=":material/hourglass_top:")
+
+
+def control_buttons(run_dir: Path, status: str, waiting: str | None = None) -> None:
+    """Pause / resume / step / stop, each enabled only where it means something (a request already
+    waiting is not offered twice)."""
     live, restartable = status in ("running", "paused"), status in ("stopped", "interrupted", "failed")
-    enabled = {"pause": status == "running", "resume": status == "paused" or restartable, "step": live,
-               "stop": live}
+    enabled = {"pause": status == "running" and waiting is None,
+               "resume": (status == "paused" and waiting is None) or restartable,
+               "step": live and waiting is None, "stop": live and waiting != "stop"}
+    if status == "queued":
+        if st.button("Cancel this queued run", icon=":material/cancel:", key="live.cancel",
+                     help="Take it off the queue before it starts (Resume queues it again)."):
+            if U.jobs().cancel(run_dir):
+                st.toast("Cancelled: the run left the queue.")
+            st.rerun(scope="app")
+        return
     icons = {"pause": "pause", "resume": "play_arrow", "step": "skip_next", "stop": "stop"}
     for col, command in zip(st.columns(4), enabled):
         if col.button(command.capitalize(), icon=f":material/{icons[command]}:", disabled=not enabled[command],
                       key=f"live.{command}", help=COMMAND_HELP[command], width="stretch"):
             send(run_dir, command, status)
+            # the whole page follows at once: the header, the form and whether the panel polls
+            st.rerun(scope="app")
 
 
 def send(run_dir: Path, command: str, status: str) -> None:
@@ -86,18 +147,50 @@ def send(run_dir: Path, command: str, status: str) -> None:
     st.toast(f"{command.capitalize()} sent: the worker acts on it after the current unit.")
 
 
+def schedule_view(progress: dict, cfg: dict) -> tuple[dict, dict]:
+    """(the live fields the run uses now, the changes waiting for the next round)."""
+    in_use = {k: int((progress.get("schedule") or cfg["schedule"])[k]) for k in LIVE_FIELDS}
+    pending = {k: int(v) for k, v in (progress.get("pending") or {}).items() if k in LIVE_FIELDS}
+    return in_use, pending
+
+
+def schedule_signature(progress: dict, cfg: dict) -> str:
+    """Changes whenever the run's schedule or its pending changes do (the page then redraws the form)."""
+    return json.dumps(schedule_view(progress, cfg), sort_keys=True)
+
+
 def schedule_form(run_id: str, run_dir: Path, progress: dict, cfg: dict, status: str) -> None:
-    """g-steps / d-steps / k / N for the coming rounds, checked with the engine's rule before sending."""
-    current = {k: int((progress.get("schedule") or cfg["schedule"])[k]) for k in LIVE_FIELDS}
+    """g-steps / d-steps / k / N for the coming rounds, checked with the engine's rule before sending.
+
+    The form shows what the next round will use (the values in use, with the pending ones marked) and
+    sends only the fields the user changed from what it showed, so two tabs (or a form drawn before a
+    pending change took effect) never send back a stale value. When the run's schedule changes, the
+    form is redrawn with the new values."""
+    in_use, pending = schedule_view(progress, cfg)
+    target = {**in_use, **pending}
+    sig_key, base_key = f"live.schedule_sig.{run_id}", f"live.schedule_base.{run_id}"
+    signature = schedule_signature(progress, cfg)
+    keys = [f"live.set.{run_id}.{k}" for k in LIVE_FIELDS]
+    if st.session_state.get(sig_key) != signature or any(k not in st.session_state for k in keys):
+        for k in LIVE_FIELDS:        # the widgets take the run's values (set before they are drawn)
+            st.session_state[f"live.set.{run_id}.{k}"] = target[k]
+        st.session_state[sig_key], st.session_state[base_key] = signature, dict(target)
+    shown = st.session_state[base_key]
     with st.form(f"live.schedule.{run_id}"):
         st.markdown("**Change the game from the next round**")
-        values = {k: st.number_input(LIVE_LABELS[k], value=current[k], step=1, key=f"live.set.{run_id}.{k}",
-                                     help=field_help(f"schedule.{k}")) for k in LIVE_FIELDS}
+        values = {}
+        for k in LIVE_FIELDS:
+            label = LIVE_LABELS[k] + (f" · now {in_use[k]}, {pending[k]} pending" if k in pending else "")
+            values[k] = st.number_input(label, step=1, key=f"live.set.{run_id}.{k}",
+                                        help=field_help(f"schedule.{k}"))
         sent = st.form_submit_button("Apply from the next round", disabled=status not in ("running", "paused"))
+    if pending:
+        st.caption("Pending (from the next round): " + ", ".join(f"{LIVE_LABELS[k]} {in_use[k]} → {v}"
+                                                                 for k, v in pending.items()))
     if not sent:
         return
-    changes = {k: int(v) for k, v in values.items() if int(v) != current[k]}
-    errors, warnings = live_problems(SimpleNamespace(**current), changes)
+    changes = {k: int(v) for k, v in values.items() if int(v) != int(shown[k])}
+    errors, warnings = live_problems(SimpleNamespace(**target), changes)
     if not changes:
         st.info("Nothing changed.")
     elif errors:
@@ -106,6 +199,7 @@ def schedule_form(run_id: str, run_dir: Path, progress: dict, cfg: dict, status:
         for w in warnings:
             st.warning(w)
         U.jobs().control(run_dir, "set", changes)
+        st.session_state[base_key] = {**shown, **changes}
         st.success("Sent: " + ", ".join(f"{k} = {v}" for k, v in changes.items()) + " (recorded in the history).")
 
 
@@ -113,7 +207,9 @@ def metric_tiles(series: S.RunSeries) -> None:
     """The latest value of the headline numbers, with the change since the previous record."""
     names = [n for n in ("nll/oracle", "nll/test", "g/reward_mean", "d/acc_fake", "div/distinct2")
              if n in series.by_name]
-    for col, name in zip(st.columns(max(len(names), 1)), names):
+    row = st.container(horizontal=True, wrap=True, gap="small")      # wraps on a narrow screen, never cuts
+    for name in names:
+        col = row.container(width=170)
         values = series.by_name[name]["value"]
         delta = float(values.iloc[-1] - values.iloc[-2]) if len(values) > 1 else None
         inverse = name.startswith("nll")        # lower NLL is better: show a fall in green
@@ -184,6 +280,8 @@ def describe(event: dict) -> str:
     if kind == "schedule":
         start = fields.pop("from_round", "?")
         return "schedule now " + ", ".join(f"{k} = {v}" for k, v in fields.items()) + f" (from round {start})"
+    if kind == "resumed" and fields.get("message"):
+        return str(fields["message"])             # says what a crash cost: the units trained again
     if kind == "rejected":
         return f"refused {fields.get('changes')}: {fields.get('why')}"
     return f"{kind}: {fields}"
@@ -207,16 +305,25 @@ def history(db: RunReader) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=min(36 * len(rows) + 40, 300))
 
 
-def panel(run_dir: str, cfg: dict, shown_status: str) -> None:
+def watch_status(run_dir: str, shown_status: str) -> None:
+    """For a run that is not training: a cheap look at its status only (no charts redrawn); when another tab,
+    the Runs page or the CLI resumes it, the page reruns and follows it."""
+    if reader(Path(run_dir)).state().get("status", "queued") != shown_status:
+        st.rerun(scope="app")
+
+
+def panel(run_dir: str, cfg: dict, shown_status: str, shown_schedule: str = "") -> None:
     """Everything that moves, read fresh each refresh. When the status changes, the whole page reruns once:
     the sidebar and the schedule form follow it, and a finished run stops being polled."""
     run_dir = Path(run_dir)
     status, state = U.fresh_status(run_dir)
     progress = state.get("progress") or {}
     header(cfg, status, state)
-    st.html(ribbon.ribbon_html(progress, cfg["schedule"]))
-    eta_line(progress, status)
-    control_buttons(run_dir, status)
+    st.html(ribbon.ribbon_html(progress, cfg["schedule"], cfg.get("init_from") or ""))
+    eta_line(progress, status, state.get("heartbeat"))
+    waiting = waiting_request(run_dir, status) if status in ("running", "paused") else None
+    request_banner(waiting, progress)
+    control_buttons(run_dir, status, waiting)
     series = S.run_series(run_dir, state)
     metric_tiles(series)
     curves(run_dir.name, series, cfg)
@@ -224,5 +331,5 @@ def panel(run_dir: str, cfg: dict, shown_status: str) -> None:
     snapshots(run_dir.name, db)
     if st.toggle("History of this run: controls, schedule changes, phases", key=f"live.show_history.{run_dir.name}"):
         history(db)
-    if status != shown_status:
+    if status != shown_status or (shown_schedule and schedule_signature(progress, cfg) != shown_schedule):
         st.rerun()

@@ -62,7 +62,7 @@ def _chips(progress: dict) -> str:
     return f"<div>{''.join(cells)}</div><div class='sg-sub'>{html.escape(legend)}</div>"
 
 
-def _segment(phase: str, progress: dict, totals: dict) -> str:
+def _segment(phase: str, progress: dict, totals: dict, init_from: str = "") -> str:
     """One phase's box: title, units done, a bar, and the round's chips when it is current."""
     total, done = totals[phase], _done_in(phase, progress, totals)
     current = progress.get("phase") == phase
@@ -71,15 +71,19 @@ def _segment(phase: str, progress: dict, totals: dict) -> str:
     sub = f"{done} / {total} {UNITS[phase]}" if total else "skipped"
     if phase == "adversarial" and current:
         sub = f"round {done + 1} of {total}"
+    if phase == "mle" and init_from and progress.get("phase", "mle") == "mle" and not done:
+        # the worker has not loaded the starting checkpoint yet: its epochs are not ahead of the run
+        sub, cls, frac = "from the starting checkpoint (loading…)", "active", 0.0
     body = _chips(progress) if phase == "adversarial" and current else ""
     return (f"<div class='sg-seg {cls}'><div class='sg-t'>{TITLES[phase]}</div><div class='sg-sub'>{sub}</div>"
             f"<div class='sg-bar'><div class='sg-fill' style='width:{100 * frac:.1f}%'></div></div>{body}</div>")
 
 
-def ribbon_html(progress: dict, schedule_cfg: dict) -> str:
-    """The whole ribbon for a run's progress dict (RunDB.state()['progress']) and config schedule."""
+def ribbon_html(progress: dict, schedule_cfg: dict, init_from: str = "") -> str:
+    """The whole ribbon for a run's progress dict (RunDB.state()['progress']) and config schedule; a run
+    that starts from a checkpoint (init_from) does not show its MLE epochs as work to do."""
     totals = phase_totals(schedule_cfg)
-    segs = "".join(_segment(p, progress, totals) for p in PHASES)
+    segs = "".join(_segment(p, progress, totals, init_from) for p in PHASES)
     return f"{CSS}<div class='sg-ribbon'>{segs}</div>"
 
 

@@ -90,7 +90,8 @@ def spread(scores: list[float], q: float | None = None) -> None:
     """The Q estimate as the mean of the scores, with their spread and the estimate's standard error."""
     s = np.asarray(scores, dtype=float)
     sd = s.std(ddof=1) if len(s) > 1 else 0.0
-    cols = st.columns(4)
+    row = st.container(horizontal=True, wrap=True, gap="medium")   # labels whole on a narrow screen
+    cols = [row.container(width=200) for _ in range(4)]
     cols[0].metric("Q = mean of the scores", f"{s.mean():.3f}")
     cols[1].metric("spread (std of the scores)", f"{sd:.3f}")
     cols[2].metric("standard error = std / √N", f"{sd / np.sqrt(len(s)):.3f}")

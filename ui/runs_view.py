@@ -2,6 +2,7 @@
 (downloads, the CLI command, clone, resume, delete)."""
 from __future__ import annotations
 
+import html
 import json
 import sqlite3
 import time
@@ -36,6 +37,17 @@ def duration(state: dict) -> float | None:
     return None
 
 
+SHORT = {"g_steps": "g", "d_steps": "d", "k_epochs": "k", "rollout_num": "N"}
+
+
+def schedule_text(s: dict) -> str:
+    """The schedule as played: the starting values, then each live change with the round it started at."""
+    text = " ".join(f"{v}={s[k]}" for k, v in SHORT.items())
+    for c in s.get("changes") or []:
+        text += f" → r{c['from_round'] + 1}: " + " ".join(f"{SHORT[k]}={v}" for k, v in c.items() if k in SHORT)
+    return text
+
+
 def table(runs: list[dict]) -> pd.DataFrame:
     """One row per run: what it is, how it went, and its final numbers."""
     from .ribbon import clock
@@ -43,14 +55,18 @@ def table(runs: list[dict]) -> pd.DataFrame:
     for r in runs:
         cfg, s, last = r["config"], r["config"]["schedule"], latest_values(r["dir"])
         rows.append({
-            "run": r["id"], "name": cfg.get("name", ""), "status": r["status"], "data set": cfg["data"]["name"],
-            "schedule": f"g={s['g_steps']} d={s['d_steps']} k={s['k_epochs']} N={s['rollout_num']}",
+            "run": r["id"], "name": U.short_name(cfg), "status": r["status"], "data set": cfg["data"]["name"],
+            "schedule": schedule_text(s),
             "device": r["state"].get("slot") or cfg.get("device", "auto"),
             "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(r["state"].get("created", 0))),
             "duration": clock(duration(r["state"])) if duration(r["state"]) is not None else "",
             **{charts.LABELS[m]: last.get(m) for m in FINAL}})
-    frame = pd.DataFrame(rows)
-    return frame.dropna(axis=1, how="all")      # no empty BLEU column for a class of oracle runs
+    frame = pd.DataFrame(rows).dropna(axis=1, how="all")   # no empty BLEU column for a class of oracle runs
+    for m in FINAL:                # a value a run does not have is a dash, not "None"
+        col = charts.LABELS[m]
+        if col in frame:
+            frame[col] = [f"{v:.3f}" if pd.notna(v) else "—" for v in frame[col]]
+    return frame
 
 
 def overlay(runs: list[dict]) -> None:
@@ -66,7 +82,7 @@ def overlay(runs: list[dict]) -> None:
         return
     metric = st.selectbox("Metric", names, key="runs.metric", format_func=lambda n: charts.LABELS.get(n, n),
                           index=names.index("nll/oracle") if "nll/oracle" in names else 0)
-    curves = [(f"{by_id[i]['config'].get('name') or 'run'} ({i[-4:]})", *S.curve(s, metric))
+    curves = [(f"{html.escape(U.short_name(by_id[i]['config'], 30))} ({i[-4:]})", *S.curve(s, metric))
               for i, s in series.items()]
     starts = {by_id[i]["config"]["schedule"]["pretrain_g_epochs"] for i in chosen}
     st.plotly_chart(charts.overlay(curves, metric, "runs", starts), key="runs.overlay", width="stretch")
@@ -82,24 +98,28 @@ def _samples_text(run_dir: Path) -> str:
 def downloads(run: dict, state: dict) -> None:
     """Metrics (CSV), config (JSON), checkpoint and samples; files are read only when clicked."""
     run_dir, rid = run["dir"], run["id"]
-    cols = st.columns(4)
+    row = st.container(horizontal=True, wrap=True)          # buttons wrap on a narrow screen, never cut
+    cols = [row] * 4
     cols[0].download_button("Metrics (CSV)", lambda: S.run_series(run_dir, state).frame.to_csv(index=False),
-                            file_name=f"{rid}_metrics.csv", mime="text/csv", key="runs.dl.csv",
+                            file_name=f"{rid}_metrics.csv", mime="text/csv", key="runs.dl.csv", on_click="ignore",
                             icon=":material/table:")
     cols[1].download_button("Config (JSON)", lambda: (run_dir / "config.json").read_bytes(),
-                            file_name=f"{rid}_config.json", mime="application/json", key="runs.dl.cfg",
+                            file_name=f"{rid}_config.json", mime="application/json", key="runs.dl.cfg", on_click="ignore",
                             icon=":material/settings:")
     ckpt = run_dir / "checkpoints" / "latest.pt"
     cols[2].download_button("Checkpoint", lambda: ckpt.read_bytes(), file_name=f"{rid}_latest.pt",
-                            disabled=not ckpt.exists(), key="runs.dl.ckpt", icon=":material/save:",
+                            disabled=not ckpt.exists(), key="runs.dl.ckpt", on_click="ignore", icon=":material/save:",
                             help=None if ckpt.exists() else "No checkpoint yet: one is saved at each phase end.")
     cols[3].download_button("Samples (text)", lambda: _samples_text(run_dir), file_name=f"{rid}_samples.txt",
-                            key="runs.dl.samples", icon=":material/notes:")
+                            key="runs.dl.samples", on_click="ignore", icon=":material/notes:")
 
 
 def reproduce(run: dict) -> None:
     """The CLI commands that reproduce the run, or continue it headless."""
-    st.markdown("**Reproduce it from a terminal** (the config holds the seed and every setting)")
+    changes = run["config"]["schedule"].get("changes") or []
+    st.markdown("**Reproduce it from a terminal** (the config holds the seed and every setting"
+                + (f", and the {len(changes)} schedule change(s) made during the run, each from its round)"
+                   if changes else ")"))
     st.code(f"python -m seqgan_core train --config {run['dir'] / 'config.json'}", language="bash")
     st.caption(f"Continue this very run headless instead: `python -m seqgan_core resume {run['dir']}`")
 
@@ -117,21 +137,22 @@ def problems(run: dict, state: dict) -> None:
 
 def actions(run: dict) -> str | None:
     """Open / clone / resume / delete; returns the page to switch to, if any."""
-    cols = st.columns(4)
-    if cols[0].button("Open in Live", icon=":material/monitoring:", key="runs.open", width="stretch"):
+    row = st.container(horizontal=True, wrap=True)
+    cols = [row] * 4
+    if cols[0].button("Open in Live", icon=":material/monitoring:", key="runs.open", width="content"):
         U.select(run["id"])
         return "app_pages/live.py"
-    if cols[1].button("Clone into Setup", icon=":material/content_copy:", key="runs.clone", width="stretch",
+    if cols[1].button("Clone into Setup", icon=":material/content_copy:", key="runs.clone", width="content",
                       help="Start a new run from this run's settings; change what you like first."):
         st.session_state[U.KEY_CLONE] = json.loads((run["dir"] / "config.json").read_text())
         return "app_pages/setup.py"
-    if cols[2].button("Resume", icon=":material/play_arrow:", key="runs.resume", width="stretch",
+    if cols[2].button("Resume", icon=":material/play_arrow:", key="runs.resume", width="content",
                       disabled=run["status"] not in RESUMABLE, help="Queue it again; it continues from its "
                       "last checkpoint."):
         U.jobs().resume(run["dir"])
         U.select(run["id"])
         return "app_pages/live.py"
-    with cols[3].popover("Delete", icon=":material/delete:", width="stretch"):
+    with cols[3].popover("Delete", icon=":material/delete:", width="content"):
         _delete(run)
     return None
 

@@ -13,6 +13,7 @@ import time
 
 import streamlit as st
 
+from seqgan_core.data import DataError
 from seqgan_core.config import PRESET_HELP, SECTIONS, ConfigError, RunConfig, apply_overrides, preset, validate
 from seqgan_core.accel import threads_for
 from seqgan_core.estimate import estimate_in_subprocess
@@ -55,7 +56,7 @@ EXPANDED = ("The adversarial game", "Pre-training")
 
 # Not on the form: the device has its own picker; the generator temperature only shapes the samples the
 # CLI's `sample` prints (training and NLL-oracle always use τ = 1), so offering it here would mislead.
-NOT_ON_FORM = ("device", "generator.temperature")
+NOT_ON_FORM = ("device", "generator.temperature", "schedule.changes")   # changes: recorded by Live
 
 
 def _unlisted() -> list[str]:
@@ -89,6 +90,7 @@ def _widget_value(value):
 def load(cfg: RunConfig) -> None:
     """Make cfg the draft: every widget key takes its value (called before the widgets are drawn)."""
     d = cfg.to_dict()
+    d["name"] = str(d.get("name") or "")[:U.NAME_MAX]     # the form's bound (a cloned run may be longer)
     st.session_state[BASE] = d
     for paths in FORM_GROUPS.values():
         for path in paths:
@@ -146,7 +148,7 @@ def field_widget(path: str, errors: list[str]):
     elif isinstance(current, float):
         value = st.number_input(label, format="%g", step=_float_step(_get(st.session_state[BASE], path)), key=key)
     else:
-        value = st.text_input(label, key=key)
+        value = st.text_input(label, key=key, max_chars=U.NAME_MAX if path == "name" else None)
     st.caption(help_text)
     for msg in errors:
         st.error(msg, icon=":material/block:")
@@ -186,6 +188,59 @@ def problems(cfg: RunConfig, shape) -> list[str]:
     errs = validate(cfg, *(shape or (None, None)))
     missing = [init_from_problem(cfg), datasets.missing_input(cfg.data.name, cfg.data.options)]
     return errs + [m for m in missing if m]
+
+
+FIT_FOR = "setup.fit_for"          # the data set the starting checkpoint was last fitted to
+FIT_NOTE = "setup.fit_note"        # what Setup changed about the starting checkpoint, and why
+MAX_STARTS_TRIED = 12              # starting checkpoints looked at for one that fits a new data set
+
+
+def fit_start(cfg: RunConfig) -> str | None:
+    """When the data set changes under a draft that starts from a checkpoint trained on another one (the
+    classroom preset starts from the oracle's), use a known checkpoint that fits this data set, else clear
+    the starting point so the run pre-trains from scratch. Changes the draft (before the form is drawn)
+    and cfg; returns the note that says so (kept until the data set changes again)."""
+    data_key = datasets.key(cfg.data.name, cfg.data.options)
+    if st.session_state.get(FIT_FOR) == data_key:
+        return st.session_state.get(FIT_NOTE)
+    first = FIT_FOR not in st.session_state
+    st.session_state[FIT_FOR], st.session_state[FIT_NOTE] = data_key, None
+    problem = init_from_problem(cfg) if cfg.init_from and not first else None
+    if not problem or "was trained on data set" not in problem:
+        return None
+    was, fits = cfg.init_from, ""
+    for value, label in known_starts(U.jobs().root)[:MAX_STARTS_TRIED]:
+        trial = RunConfig.from_dict(cfg.to_dict())
+        trial.init_from = value
+        if value != was and init_from_problem(trial) is None:
+            fits = value
+            note = f"starts from {label}, which was trained on {cfg.data.name}"
+            break
+    else:
+        note = (f"pre-trains G from scratch ({cfg.schedule.pretrain_g_epochs} MLE epochs): no known starting "
+                f"checkpoint was trained on {cfg.data.name}")
+    cfg.init_from = fits
+    st.session_state["setup.f.init_from"] = fits
+    st.session_state[FIT_NOTE] = (f"The preset's starting point ({was}) was trained on another data set, so "
+                                  f"this run {note}. Change it under Run → init_from.")
+    return st.session_state[FIT_NOTE]
+
+
+def data_problem(name: str, options: dict, seed: int) -> str | None:
+    """The worker's own first check, made here before Start: load the data set. Done at once for a file
+    (an upload) and for a built-in data set whose options were changed; any data set that failed to load
+    here (also by "Load and check") keeps its reason."""
+    bad = datasets.rejected(name, options)
+    if bad or datasets.checked(name, options) or datasets.missing_input(name, options):
+        return bad
+    spec = datasets.specs()[name]
+    if "path" in options or (options and spec.offline()):
+        with st.spinner("Checking the data set as the worker will…"):
+            try:
+                datasets.load_preview(name, options, seed)
+            except (DataError, OSError, ValueError) as e:
+                return datasets.remember_rejection(name, options, e)
+    return None
 
 
 def _init_from_problem(path: str) -> str | None:
@@ -267,8 +322,37 @@ def estimate_panel(cfg: RunConfig, sizes: dict) -> None:
     shown = st.session_state.get("setup.estimate")
     if shown and shown[0] == cfg.to_json():
         _show_estimate(shown[1], shown[2])
+        for w in cost_warnings(cfg, shown[1]):
+            st.warning(w, icon=":material/hourglass_bottom:")
     elif shown:
         st.caption("Settings changed since the last measurement: measure again.")
+
+
+SLOW_UNIT_S = 30.0          # a g-step or d-step longer than this leaves a class looking at a still page
+SLOW_RUN_S = 2 * 3600.0     # a whole run longer than this does not fit a lesson
+
+
+def cost_warnings(cfg: RunConfig, est: dict) -> list[str]:
+    """What the measured cost means for a class, above the thresholds (empty below them)."""
+    from .ribbon import clock
+    s, out = cfg.schedule, []
+    g, d, total = est.get("g_step"), est.get("d_step"), est.get("total")
+    if g is not None and g > SLOW_UNIT_S and s.g_steps and s.adv_rounds:
+        out.append(f"One g-step takes about {clock(g)} here (N = {s.rollout_num} roll-outs for every token): "
+                   f"the charts move once per step. Lower N (the paper uses 16) or g-steps to keep it lively.")
+    if d is not None and d > SLOW_UNIT_S and s.d_steps and s.adv_rounds:
+        out.append(f"One d-step takes about {clock(d)} here (k = {s.k_epochs} epochs over "
+                   f"{s.num_negatives:,} negatives): lower k or the number of negatives.")
+    if total is not None and total > SLOW_RUN_S:
+        out.append(f"The whole run would take about {clock(total)} on this device, longer than a lesson: fewer "
+                   "adversarial rounds or a cheaper schedule, or start it before class.")
+    return out
+
+
+def measured(cfg: RunConfig) -> dict | None:
+    """The measurement made for exactly this draft, if any."""
+    shown = st.session_state.get("setup.estimate")
+    return shown[1] if shown and shown[0] == cfg.to_json() else None
 
 
 def _show_estimate(est: dict, took: float) -> None:
@@ -280,6 +364,10 @@ def _show_estimate(est: dict, took: float) -> None:
         value = est.get(k)
         col.metric(label, clock(value) if k == "total" and value is not None else
                    (f"{value:.2f} s" if value is not None else "—"))
+    st.caption("How it is made: the engine times a few minibatches of each kind (an MLE step, a D step, sampling, "
+               "one roll-out) in a process of its own on the chosen device and multiplies them by the schedule's "
+               "counts. A handful of timings on a shared machine can be off by a factor of two or more either "
+               "way; once the run trains, Live's ETA uses the run's own measured units instead.")
     st.caption(f"Measured on {est.get('device', 'this device')} in {took:.0f} s: MLE epoch "
                f"{est.get('mle_epoch', float('nan')):.2f} s, D pre-training round "
                f"{est.get('d_pretrain_round', float('nan')):.2f} s, evaluation {est.get('eval', float('nan')):.2f} s.")

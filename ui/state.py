@@ -6,6 +6,7 @@ at, under namespaced keys initialised behind a guard.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -57,11 +58,28 @@ def all_runs() -> list[dict]:
     return runs
 
 
+NAME_MAX = 60                      # characters of a run's name shown anywhere (the record keeps it whole)
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~<>$:&])")   # what makes inline Markdown of plain text
+
+
+def short_name(cfg: dict, limit: int = NAME_MAX) -> str:
+    """A run's name on one line, cut to `limit` characters (with …): a name is the user's text, never
+    layout."""
+    name = " ".join(str(cfg.get("name") or "run").split()) or "run"
+    return name if len(name) <= limit else name[:limit - 1].rstrip() + "…"
+
+
+def md_plain(text: str) -> str:
+    """`text` escaped for st.markdown and for labels: every Markdown, maths ($) and colour-directive
+    (:red[…]) character is shown as itself."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
 def run_label(run: dict) -> str:
-    """One line naming a run in pickers: name, data set, status and the run id."""
+    """One line naming a run in pickers (plain text: options are not Markdown): name, data set, status
+    and the run id."""
     cfg = run["config"]
-    name = cfg.get("name") or "run"
-    return f"{name} · {cfg['data']['name']} · {run['status']} · {run['id']}"
+    return f"{short_name(cfg)} · {cfg['data']['name']} · {run['status']} · {run['id']}"
 
 
 def select(run_id: str | None) -> None:

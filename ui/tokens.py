@@ -6,8 +6,10 @@ import html
 from .charts import q_css, text_on
 
 CSS = """<style>
-.sg-seq{font-family:ui-monospace,Menlo,monospace;font-size:1.05rem;line-height:2.1;margin:2px 0}
-.sg-tok{padding:2px 5px;margin-right:3px;border-radius:4px;border:1px solid #ccc}
+.sg-seq{font-family:ui-monospace,Menlo,monospace;font-size:1.05rem;line-height:2.1;margin:2px 0;
+ overflow-wrap:anywhere}
+.sg-tok{display:inline-block;padding:0 5px;margin:0 3px 2px 0;border-radius:4px;border:1px solid #ccc;
+ line-height:1.8}
 .sg-n{color:#666;display:inline-block;min-width:2.2em}
 .sg-pre{background:#e8e8e8;color:#111}
 .sg-roll{background:#fff;color:#111;border-style:dashed}
@@ -38,10 +40,23 @@ def shaded_block(token_rows: list[list[str]], q_rows: list[list[float]]) -> str:
     return CSS + rows + key
 
 
+EOS = "<eos>"
+
+
+def until_end(tokens: list[str], start: int = 0) -> list[str]:
+    """The tokens up to and including the first <eos> at or after `start`: what follows the end of a
+    sequence is padding, not content."""
+    for i in range(start, len(tokens)):
+        if tokens[i] == EOS:
+            return tokens[:i + 1]
+    return tokens
+
+
 def completion(tokens: list[str], t: int, label: str) -> str:
-    """A roll-out: the given prefix y_1..y_t (grey, y_t highlighted) and the tokens G_beta drew after it."""
+    """A roll-out: the given prefix y_1..y_t (grey, y_t highlighted) and the tokens G_beta drew after it,
+    up to the end of the sequence (<eos>)."""
     cells = [_tok(tok, cls="sg-cur" if i == t - 1 else ("sg-pre" if i < t else "sg-roll"))
-             for i, tok in enumerate(tokens)]
+             for i, tok in enumerate(until_end(tokens, t))]
     return f"<div class='sg-seq'><span class='sg-n'>{html.escape(label)}</span>{''.join(cells)}</div>"
 
 

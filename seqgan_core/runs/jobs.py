@@ -145,6 +145,20 @@ class JobManager:
                           requeued=time.time())
         self.schedule()
 
+    def cancel(self, run_dir: Path) -> bool:
+        """Take a queued run off the queue (it becomes *stopped*; Resume queues it again). A run whose
+        worker is already starting is asked to stop instead. False when the run was not queued."""
+        db = RunDB(run_dir)
+        with _scheduler_lock(self.root):
+            st = db.state()
+            if st.get("status") != "queued":
+                return False
+            if st.get("starting") and is_alive(st):
+                db.request("stop")
+                return True
+            return db.transition("stopped", expect=("queued",), starting=False,
+                                 error="cancelled while queued; Resume queues it again")
+
     def delete(self, run_dir: Path):
         """Remove a run, unless a worker is on it or about to be (live, paused, or starting)."""
         import shutil

@@ -340,6 +340,15 @@ class StoreSink:
     def status(self, state):
         self.db.transition(state, expect=LIVE_STATUSES)
 
+    def record_schedule(self, changes: list):
+        """Keep the schedule's live changes in config.json, so the record reproduces the run as played."""
+        path = self.db.dir / "config.json"
+        cfg = json.loads(path.read_text())
+        cfg["schedule"]["changes"] = changes
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(cfg, indent=2, sort_keys=True))
+        os.replace(tmp, path)
+
     def marks(self):
         return self.db.marks()
 

@@ -84,13 +84,36 @@ class Controller:
         if self.pos.phase != "adversarial" or (self.pos.g_done == 0 and self.pos.d_done == 0):
             self.apply_pending()
 
+    def _planned(self) -> dict:
+        """The recorded changes (schedule.changes) due at the start of this adversarial round."""
+        p = self.pos
+        if p.phase != "adversarial" or p.g_done or p.d_done:
+            return {}
+        out = {}
+        for c in getattr(self.schedule, "changes", None) or []:
+            if c.get("from_round") == p.index:
+                out.update({k: int(v) for k, v in c.items() if k in LIVE_FIELDS})
+        return out
+
     def apply_pending(self) -> None:
-        if not self.pending:
-            return
-        for k, v in self.pending.items():
-            setattr(self.schedule, k, v)
-        self.sink.event(self.pos.step, "schedule", {**self.pending, "from_round": self.pos.index})
+        """At the start of a round (or at once outside the adversarial phase): the changes recorded for this
+        round, then the ones requested now. A requested change is recorded in schedule.changes (and in the
+        run's config, through the sink) with the round it starts at, so the record replays it."""
+        user = dict(self.pending)
         self.pending = {}
+        if user:
+            start = self.pos.index if self.pos.phase == "adversarial" else 0
+            self.schedule.changes = list(getattr(self.schedule, "changes", None) or []) + \
+                [{"from_round": start, **user}]
+            record = getattr(self.sink, "record_schedule", None)
+            if record:
+                record(self.schedule.changes)
+        changed = {k: v for k, v in {**self._planned(), **user}.items() if getattr(self.schedule, k) != v}
+        if not changed:
+            return
+        for k, v in changed.items():
+            setattr(self.schedule, k, v)
+        self.sink.event(self.pos.step, "schedule", {**changed, "from_round": self.pos.index})
 
     def live_schedule(self) -> dict:
         return {k: getattr(self.schedule, k) for k in LIVE_FIELDS}

@@ -33,6 +33,8 @@ from .checkpoint import (CHECKPOINT_FORMAT, incompatibility, layout_problem, loa
                          resolve_asset, save_checkpoint)
 from .control import Control, Controller, Sink
 
+CHEAP_CHECKPOINT = 0.05     # a round's checkpoint is written when it costs at most this share of the training time
+
 D_PROBE = 256          # real and generated sequences D scores after each D phase (histograms, accuracy)
 
 
@@ -71,6 +73,8 @@ class Trainer:
         self.clock = report.Clock()
         self._pending_checkpoint = False              # a unit asked for a checkpoint once it is counted
         self._ckpt_at = None                          # (step, phase) of the last checkpoint written
+        self._ckpt_cost: Optional[float] = None       # seconds the last checkpoint took to write
+        self._ckpt_time = time.time()                 # when the last checkpoint was written
         self.init_history: list = []
         if cfg.init_from:
             self._init_from(cfg.init_from)
@@ -150,7 +154,7 @@ class Trainer:
             kind = "d_pretrain"
             self._d_round(s.pretrain_d_epochs, "d_pretrain")
             p.index += 1
-            self._pending_checkpoint = p.index % self.cfg.eval.checkpoint_every_rounds == 0
+            self._pending_checkpoint = self._checkpoint_due()
         elif p.g_done < s.g_steps:
             kind = "g_step"
             self._g_step()
@@ -235,7 +239,7 @@ class Trainer:
         if r % self.cfg.eval.eval_every_rounds == 0 or r == s.adv_rounds - 1:
             self.sink.scalars(p.step, "adversarial", self._x(), self._eval_g())
         p.index, p.g_done, p.d_done = r + 1, 0, 0
-        self._pending_checkpoint = p.index % self.cfg.eval.checkpoint_every_rounds == 0
+        self._pending_checkpoint = self._checkpoint_due()
         self.control.apply_pending()
 
     def _x(self) -> int:
@@ -332,14 +336,24 @@ class Trainer:
         if "cuda" in ck["rng"] and self.device.type == "cuda":
             torch.cuda.set_rng_state(ck["rng"]["cuda"], self.device)
 
+    def _checkpoint_due(self) -> bool:
+        """At a round's end: every checkpoint_every_rounds rounds, and at every round whose checkpoint is cheap
+        (it took at most CHEAP_CHECKPOINT of the time trained since the last one), so a crash loses at most
+        one round wherever saving costs little next to training."""
+        if self.pos.index % self.cfg.eval.checkpoint_every_rounds == 0:
+            return True
+        return self._ckpt_cost is not None and self._ckpt_cost <= CHEAP_CHECKPOINT * (time.time() - self._ckpt_time)
+
     def checkpoint(self, also: tuple = ()):
         here = (self.pos.step, self.pos.phase)
         if self.ckpt_dir is None or (self._ckpt_at == here and not also):
             return
         self._ckpt_at = here
         self.ckpt_dir.mkdir(parents=True, exist_ok=True)
+        t0 = time.time()
         st = self.state()
         save_checkpoint(st, self.ckpt_dir / "latest.pt")
+        self._ckpt_time, self._ckpt_cost = time.time(), time.time() - t0
         for name in also:
             save_checkpoint(st, self.ckpt_dir / name)
         self.sink.event(self.pos.step, "checkpoint", {"step": self.pos.step, "phase": self.pos.phase})
