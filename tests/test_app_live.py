@@ -92,3 +92,19 @@ def test_a_dead_worker_shows_as_interrupted(runs_root):
     no_exception(at)
     assert "interrupted" in at.markdown[0].value and at.warning
     assert RunDB(run_dir).state()["status"] == "interrupted"
+
+
+def test_a_second_viewer_of_the_same_data_builds_no_figure(runs_root):
+    """Charts are built once per run and data version and shared by the sessions that watch it."""
+    from ui.live import FIGURES
+    run_dir = add_run(runs_root)
+    first = open_page(LIVE)
+    no_exception(first)
+    built = FIGURES.built
+    second = open_page(LIVE)
+    no_exception(second)
+    assert FIGURES.built == built
+    assert [c.proto.spec for c in second.get("plotly_chart")] == [c.proto.spec for c in first.get("plotly_chart")]
+    RunDB(run_dir).put_scalars(10_000, "adversarial", 99, {"nll/oracle": 1.0})   # new data: charts rebuilt
+    second.run()
+    assert FIGURES.built > built

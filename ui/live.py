@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -217,22 +219,53 @@ def metric_tiles(series: S.RunSeries) -> None:
                    None if delta is None else f"{delta:+.3f}", delta_color="inverse" if inverse else "normal")
 
 
+class FigureCache:
+    """Charts built once per run and data version and shared by every viewer: thirty students watching one
+    run build each figure once per new record, not thirty times a second. Figures are never changed after
+    they are built, so sessions (threads) may read them together."""
+
+    def __init__(self, size: int = 128):
+        self.size, self._figs, self._lock = size, OrderedDict(), threading.Lock()
+        self.built = 0               # for the benchmark: figures built, in total
+
+    def get(self, key: tuple, build):
+        with self._lock:
+            fig = self._figs.pop(key, None)
+        if fig is None:
+            fig = build()
+            self.built += 1
+        with self._lock:
+            self._figs[key] = fig
+            while len(self._figs) > self.size:
+                self._figs.popitem(last=False)
+        return fig
+
+
+FIGURES = FigureCache()
+
+
 def curves(run_id: str, series: S.RunSeries, cfg: dict) -> None:
     """NLL, D, reward and diversity curves in a 2 × 2 grid (plus sample quality where the data has it)."""
     sched = cfg["schedule"]
     E, R = sched["pretrain_g_epochs"], sched["pretrain_d_rounds"]
+    version = (run_id, series.generation, series.version, E, R)
+
+    def show(where, name, build):
+        _chart(where, FIGURES.get(version + (name,), build), run_id, name)
+
     left, right = st.columns(2)
     nll = [n for n in ("nll/oracle", "nll/test") if n in series.by_name] or ["nll/oracle", "nll/test"]
-    _chart(left, charts.g_curves(series, nll, "Generator NLL (nats per token)", E, run_id, "nats"), run_id, "nll")
-    _chart(right, charts.d_curves(series, E, R, run_id), run_id, "d")
+    show(left, "nll", lambda: charts.g_curves(series, nll, "Generator NLL (nats per token)", E, run_id, "nats"))
+    show(right, "d", lambda: charts.d_curves(series, E, R, run_id))
     left, right = st.columns(2)
-    _chart(left, charts.g_curves(series, ["g/reward_mean", "g/reward_last"], "Reward: mean Q of G's samples",
-                                 E, run_id, "Q"), run_id, "reward")
-    _chart(right, charts.g_curves(series, ["g/entropy", "div/distinct2", "div/unique"], "Entropy and diversity",
-                                  E, run_id, "nats", right=("div/distinct2", "div/unique")), run_id, "div")
+    show(left, "reward", lambda: charts.g_curves(series, ["g/reward_mean", "g/reward_last"],
+                                                 "Reward: mean Q of G's samples", E, run_id, "Q"))
+    show(right, "div", lambda: charts.g_curves(series, ["g/entropy", "div/distinct2", "div/unique"],
+                                               "Entropy and diversity", E, run_id, "nats",
+                                               right=("div/distinct2", "div/unique")))
     quality = sorted(n for n in series.by_name if n.startswith(("bleu/", "valid/")))
     if quality:
-        _chart(st, charts.g_curves(series, quality, "Sample quality", E, run_id, "score"), run_id, "quality")
+        show(st, "quality", lambda: charts.g_curves(series, quality, "Sample quality", E, run_id, "score"))
 
 
 def _chart(where, fig, run_id: str, name: str) -> None:
@@ -245,15 +278,23 @@ def _chart(where, fig, run_id: str, name: str) -> None:
 def snapshots(run_id: str, db: RunReader) -> None:
     """D's score histograms, the Q heatmap and the latest samples shaded by Q."""
     left, right = st.columns(2)
-    _chart(left, charts.d_histogram(db.latest_snapshot("d_scores"), run_id), run_id, "dhist")
+    dscores = db.latest_snapshot("d_scores")
+    _chart(left, FIGURES.get(_snap_key(run_id, "dhist", dscores), lambda: charts.d_histogram(dscores, run_id)),
+           run_id, "dhist")
     roll = db.latest_snapshot("rollout")
     with right:
         samples_panel(roll, db)
     if roll:
-        _chart(st, charts.q_heatmap(roll, run_id), run_id, "qmap")
+        _chart(st, FIGURES.get(_snap_key(run_id, "qmap", roll), lambda: charts.q_heatmap(roll, run_id)),
+               run_id, "qmap")
     else:
         st.info("The Q heatmap appears with the first g-step of the adversarial rounds: that is when roll-outs "
                 "first score every token.")
+
+
+def _snap_key(run_id: str, name: str, snap: dict | None) -> tuple:
+    """A snapshot's figure is the same for every viewer until the next snapshot of its kind is written."""
+    return (run_id, name) + ((snap["step"], snap["t"]) if snap else (None, None))
 
 
 def samples_panel(roll: dict | None, db: RunReader) -> None:

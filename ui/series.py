@@ -29,6 +29,7 @@ class RunSeries:
     """Rows of one run read so far, and the same rows split by metric name."""
     generation: object = None
     last_step: int = -1
+    version: int = 0             # grows with every read that brought rows: keys the shared figure cache
     frame: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=COLUMNS))
     by_name: dict = field(default_factory=dict)
 
@@ -67,6 +68,7 @@ class SeriesCache:
         old = series.frame[series.frame["step"] < series.last_step] if len(series.frame) else series.frame
         series.frame = pd.concat([old, new], ignore_index=True) if len(old) else new
         series.last_step = int(new["step"].max())
+        series.version += 1
         series.by_name = {name: part for name, part in series.frame.groupby("name", sort=False)}
 
     def forget(self, run_dir: str | Path) -> None:
