@@ -82,8 +82,9 @@ class ScheduleConfig:
     reward: str = _f("discriminator", "The reward of the policy gradient: discriminator (SeqGAN: Monte-Carlo Q "
                                       "from D), constant (0.5 for every token: PG without D, the sharpening "
                                       "control) or shuffled (D's Q permuted across the batch at each position: "
-                                      "the same rewards, no credit).",
-                     choices=("discriminator", "constant", "shuffled"))
+                                      "the same rewards, no credit), or mle (MLE continued: each g-step is an "
+                                      "MLE minibatch of real data instead of PG, as many generator updates).",
+                     choices=("discriminator", "constant", "shuffled", "mle"))
     fresh_pg_optimizer: bool = _f(True, "Give policy gradient its own Adam (authors) instead of reusing the "
                                         "MLE optimiser's state, which derails PG.")
 
@@ -275,8 +276,8 @@ def validate(cfg: RunConfig, vocab_size: int | None = None, seq_len: int | None 
     need(s.reward_baseline in ("none", "batch_mean", "position_mean"),
          "reward_baseline must be none, batch_mean or position_mean")
     need(s.pg_loss_norm in ("sum", "mean"), "pg_loss_norm must be sum or mean")
-    need(s.reward in ("discriminator", "constant", "shuffled"),
-         "reward must be discriminator, constant or shuffled")
+    need(s.reward in ("discriminator", "constant", "shuffled", "mle"),
+         "reward must be discriminator, constant, shuffled or mle")
     need(d.precision in ("fp32", "bf16"), "discriminator precision must be fp32 or bf16")
     need(cfg.capture in ("auto", "graph", "compile", "off"), "capture must be auto, graph, compile or off")
     need(cfg.threads >= 0, "threads must be ≥ 0 (0 = auto)")

@@ -74,6 +74,16 @@ _METRICS = [
     Metric("g/reward_last", "D(whole sequence)", "Mean D score of the g-step's complete samples.", False, (0, 1)),
     Metric("g/pg_loss", "PG loss", "The policy-gradient loss of the g-step.", True),
     Metric("g/entropy", "entropy of G", "Mean per-token entropy of G along its samples (nats).", False),
+    # the lesson's metrics (data sets with an exact grammar; see metrics/lesson.py)
+    Metric("lesson/gap", "error-localisation gap", "Mean Q before a sample's first grammatical error minus "
+           "mean Q from it on, over the g-step's ungrammatical samples: > 0 when Q points at the error.", False),
+    Metric("lesson/q_before", "Q before the error", "Mean Q of the tokens before the first error.", False, (0, 1)),
+    Metric("lesson/q_from_error", "Q from the error on", "Mean Q of the tokens from the first error on.", False,
+           (0, 1)),
+    Metric("lesson/gap_samples", "samples behind the gap", "Ungrammatical samples the gap was averaged over.",
+           False),
+    Metric("lesson/valid_batch", "valid share (g-step)", "Share of the g-step's samples the grammar accepts.",
+           False, (0, 1)),
 ]
 for _n in (2, 3, 4, 5):
     _METRICS.append(Metric(f"bleu/{_n}", f"BLEU-{_n}", f"BLEU-{_n} of samples against test references.", False,

@@ -1,0 +1,67 @@
+"""The lesson's metrics on a data set with an exact grammar: validity and the error-localisation gap.
+
+Validity is the share of samples the grammar accepts. The error-localisation gap asks whether the reward
+Q of a policy-gradient step points at the place where a sample went wrong: over the generated samples that
+are ungrammatical, with first error at position e (1 ≤ e < T),
+
+    gap = mean over samples of ( mean_{t < e} Q_t  −  mean_{t ≥ e} Q_t ).
+
+Positive: Q falls where the sample breaks (D gives credit where it is due). Near 0: Q does not know
+where the error is (a constant reward gives exactly 0). Samples whose first token is already wrong (e = 0)
+or that only run out of room without finishing (e = T) have no "before" or no "after" and are left out.
+Positions after an early <eos> are part of "from the error on": Q is defined on every token of the row.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional, Sequence
+
+import torch
+
+GAP = "lesson/gap"
+Q_BEFORE = "lesson/q_before"
+Q_AFTER = "lesson/q_from_error"
+GAP_SAMPLES = "lesson/gap_samples"
+VALID_BATCH = "lesson/valid_batch"
+
+
+def first_errors(first_error: Callable, rows: Sequence[Sequence[int]]) -> list[Optional[int]]:
+    return [first_error(r) for r in rows]
+
+
+def validity(errors: Sequence[Optional[int]]) -> float:
+    return sum(e is None for e in errors) / max(len(errors), 1)
+
+
+def localisation_gap(q: torch.Tensor, errors: Sequence[Optional[int]]) -> dict:
+    """{lesson/gap, lesson/q_before, lesson/q_from_error, lesson/gap_samples} for Q (B, T) and each row's
+    first error (None when grammatical); the three means are None when no sample qualifies."""
+    q = q.detach().float().cpu()
+    T = q.shape[1]
+    before, after = [], []
+    for row, e in zip(q, errors):
+        if e is not None and 1 <= e < T:
+            before.append(float(row[:e].mean()))
+            after.append(float(row[e:].mean()))
+    n = len(before)
+    if not n:
+        return {GAP: None, Q_BEFORE: None, Q_AFTER: None, GAP_SAMPLES: 0}
+    mb, ma = sum(before) / n, sum(after) / n
+    return {GAP: mb - ma, Q_BEFORE: mb, Q_AFTER: ma, GAP_SAMPLES: n}
+
+
+def grammar_of(ds) -> Optional[Callable]:
+    """The data set's first-error function, when it has an exact grammar (else None)."""
+    return getattr(ds.oracle, "first_error", None) if "lesson" in ds.metrics else None
+
+
+def live_values(ds, y: torch.Tensor, q: Optional[torch.Tensor]) -> dict:
+    """The g-step's lesson metrics: validity of its batch and, with a reward Q, the gap (absent keys when
+    the data set has no grammar or no sample qualifies)."""
+    fe = grammar_of(ds)
+    if fe is None:
+        return {}
+    errs = first_errors(fe, y.tolist())
+    out = {VALID_BATCH: validity(errs)}
+    if q is not None:
+        out.update({k: v for k, v in localisation_gap(q, errs).items() if v is not None})
+    return out
