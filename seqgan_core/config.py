@@ -389,9 +389,13 @@ PRESET_HELP = {
     "classroom": "Fits a 50-minute lecture on a laptop CPU: starts from a shipped MLE-pretrained generator, "
                  "a small D, 30 short adversarial rounds; NLL-oracle falls below the MLE plateau.",
     "tiny": "Seconds: a toy oracle, for tests and for trying the controls.",
+    "lesson": "The readable lesson: English-like grammar sentences with an exact oracle, validity and the "
+              "first error of every sample; starts from a shipped MLE generator with a D trained until it "
+              "tells real from generated. Run its controls beside it (reward=constant, mle, shuffled).",
 }
 
 CLASSROOM_CHECKPOINT = "assets/pretrained/classroom_mle.pt"
+LESSON_CHECKPOINT = "assets/pretrained/lesson_mle.pt"
 
 
 def preset(name: str) -> RunConfig:
@@ -406,6 +410,22 @@ def preset(name: str) -> RunConfig:
         cfg = _classroom(cfg)
     elif name == "tiny":
         cfg = _tiny(cfg)
+    elif name == "lesson":
+        cfg = _lesson(cfg)
+    return cfg
+
+
+def _lesson(cfg: RunConfig) -> RunConfig:
+    cfg.init_from = LESSON_CHECKPOINT
+    cfg.data = DataConfig(name="grammar", options={})
+    cfg.generator = GeneratorConfig(emb_dim=32, hidden_dim=32)
+    cfg.discriminator = DiscriminatorConfig(emb_dim=32, filter_sizes=[2, 3, 4, 5, 6], num_filters=[32] * 5,
+                                            dropout=0.25, l2_reg=0.2)
+    s = cfg.schedule
+    s.batch_size, s.pretrain_g_epochs, s.d_lr = 64, 30, 1e-3
+    s.pretrain_d_rounds, s.pretrain_d_epochs, s.num_negatives = 3, 2, 2000
+    s.adv_rounds, s.g_steps, s.d_steps, s.k_epochs, s.rollout_num = 40, 1, 1, 1, 8
+    cfg.eval = EvalConfig(eval_every_epochs=1, eval_every_rounds=5, nll_samples=2000, checkpoint_every_rounds=5)
     return cfg
 
 

@@ -39,13 +39,13 @@ def derivations(g: Grammar, stack=None):
 
 
 def test_sentence_probabilities_sum_to_one_and_match_the_parser():
-    g = tiny()
+    g = tiny(nouns=1, adjectives=0)        # depth 1: relative clauses of both kinds, ~21,000 derivations
     by_sentence = {}
     for p, toks in derivations(g):
         by_sentence[toks] = by_sentence.get(toks, 0.0) + p
     assert math.isclose(sum(by_sentence.values()), 1.0, rel_tol=1e-9)
     T = g.max_len + 1
-    for toks, p in itertools.islice(by_sentence.items(), 0, None, 7):
+    for toks, p in itertools.islice(by_sentence.items(), 0, None, 97):
         row = list(toks) + [EOS_ID] * (T - len(toks))
         # the parser's exact next-token probabilities multiply to the rules' probability of the sentence
         state, prod = g.START, 1.0

@@ -1,0 +1,94 @@
+"""The lesson's metrics and controls: the error-localisation gap, live values, the MLE-continued g-step,
+the temperature sweep and the lesson preset's shipped start."""
+import torch
+
+from seqgan_core.config import apply_overrides, preset
+from seqgan_core.contract import METRICS
+from seqgan_core.metrics import lesson
+from seqgan_core.train import Sink, Trainer
+
+TINY_GRAMMAR = {"data.options": {"num_train": 256, "num_test": 64}, "emb_dim": 16, "hidden_dim": 16,
+                "filter_sizes": [2, 3], "num_filters": [8, 8], "batch_size": 32, "pretrain_g_epochs": 2,
+                "pretrain_d_rounds": 1, "pretrain_d_epochs": 1, "adv_rounds": 2, "rollout_num": 2,
+                "num_negatives": 128, "nll_samples": 128, "eval_every_rounds": 1, "init_from": "", "device": "cpu"}
+
+
+class Recorder(Sink):
+    def __init__(self):
+        self.rows = []
+
+    def scalars(self, step, phase, x, values):
+        self.rows.append((phase, x, dict(values)))
+
+
+def tiny_lesson(**kw):
+    cfg = apply_overrides(preset("lesson"), {k: v for k, v in TINY_GRAMMAR.items() if k != "data.options"})
+    cfg.data.options = dict(TINY_GRAMMAR["data.options"])
+    return apply_overrides(cfg, kw)
+
+
+def test_gap_is_mean_q_before_minus_from_the_first_error():
+    q = torch.tensor([[0.9, 0.7, 0.1, 0.3, 0.2],     # error at 2: before 0.8, from it 0.2
+                      [0.5, 0.5, 0.5, 0.5, 0.5],     # grammatical: left out
+                      [0.1, 0.9, 0.9, 0.9, 0.9],     # error at 0: nothing before, left out
+                      [0.6, 0.6, 0.6, 0.6, 0.0]])    # error at 4: before 0.6, from it 0.0
+    out = lesson.localisation_gap(q, [2, None, 0, 4])
+    assert out[lesson.GAP_SAMPLES] == 2
+    assert abs(out[lesson.Q_BEFORE] - 0.7) < 1e-6 and abs(out[lesson.Q_AFTER] - 0.1) < 1e-6
+    assert abs(out[lesson.GAP] - 0.6) < 1e-6
+    assert lesson.localisation_gap(q, [None] * 4)[lesson.GAP] is None
+    assert lesson.localisation_gap(torch.full((4, 5), 0.5), [2, 3, 1, 4])[lesson.GAP] == 0.0
+    assert lesson.validity([None, 2, None, 0]) == 0.5
+    for name in (lesson.GAP, lesson.Q_BEFORE, lesson.Q_AFTER, lesson.GAP_SAMPLES, lesson.VALID_BATCH):
+        assert name in METRICS
+
+
+def test_a_grammar_run_records_the_gap_live_and_other_data_sets_do_not():
+    rec = Recorder()
+    Trainer(tiny_lesson(), rec).run()
+    g_rows = [v for ph, _, v in rec.rows if ph == "adversarial" and "g/reward_mean" in v]
+    assert len(g_rows) == 2 and all(lesson.VALID_BATCH in v for v in g_rows)
+    assert any(lesson.GAP in v for v in g_rows)          # barely trained G: most samples are wrong
+    assert any("valid/share" in v for ph, _, v in rec.rows if ph == "adversarial")
+    rec = Recorder()
+    Trainer(preset("tiny"), rec).run()
+    assert not any(k.startswith("lesson/") for _, _, v in rec.rows for k in v)
+
+
+def test_constant_reward_has_no_gap():
+    rec = Recorder()
+    Trainer(tiny_lesson(reward="constant"), rec).run()
+    gaps = [v[lesson.GAP] for ph, _, v in rec.rows if lesson.GAP in v]
+    assert gaps and all(g == 0.0 for g in gaps)
+
+
+def test_mle_continued_does_mle_minibatches_and_no_policy_gradient():
+    rec = Recorder()
+    tr = Trainer(tiny_lesson(reward="mle", g_steps=3), rec)
+    tr.run()
+    g_rows = [v for ph, _, v in rec.rows if ph == "adversarial" and "loss/mle" in v]
+    assert len(g_rows) == 2 * 3                                   # one MLE update per g-step
+    assert not any("g/pg_loss" in v for _, _, v in rec.rows)
+    assert len(tr.pg_opt.state) == 0                               # PG's optimiser never stepped
+    assert all(0 < v["loss/mle"] < 10 for v in g_rows)
+
+
+def test_mle_continued_lowers_the_training_loss():
+    torch.manual_seed(0)
+    tr = Trainer(tiny_lesson(reward="mle", g_steps=40, pretrain_g_epochs=0, pretrain_d_rounds=0, adv_rounds=1,
+                             d_steps=0), Recorder())
+    before = tr.gen.nll(tr.train_data).mean().item()
+    tr.run()
+    assert tr.gen.nll(tr.train_data).mean().item() < before - 0.1
+
+
+def test_temperature_sweep_trades_quality_for_diversity():
+    tr = Trainer(tiny_lesson(adv_rounds=0, pretrain_d_rounds=0, pretrain_g_epochs=3), Recorder())
+    tr.run()
+    rows = lesson.temperature_sweep(tr.gen, tr.ds, (0.7, 1.0, 1.2), n=256)
+    assert [r["tau"] for r in rows] == [0.7, 1.0, 1.2]
+    ent = [r["g/entropy"] for r in rows]
+    assert ent[0] < ent[1] < ent[2]                 # colder is sharper
+    from seqgan_core.metrics.evaluate import mean_nll
+    assert abs(rows[1]["nll/test"] - mean_nll(tr.gen, tr.ds.test)) < 1e-4    # τ = 1 is G itself
+    assert all(0 <= r["valid/share"] <= 1 and r["nll/oracle"] > 0 for r in rows)
