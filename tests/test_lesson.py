@@ -10,7 +10,7 @@ from seqgan_core.train import Sink, Trainer
 TINY_GRAMMAR = {"data.options": {"num_train": 256, "num_test": 64}, "emb_dim": 16, "hidden_dim": 16,
                 "filter_sizes": [2, 3], "num_filters": [8, 8], "batch_size": 32, "pretrain_g_epochs": 2,
                 "pretrain_d_rounds": 1, "pretrain_d_epochs": 1, "adv_rounds": 2, "rollout_num": 2,
-                "num_negatives": 128, "nll_samples": 128, "eval_every_rounds": 1, "init_from": "", "device": "cpu"}
+                "num_negatives": 128, "nll_samples": 128, "eval_every_rounds": 1, "init_from": "", "device": "cpu", "threads": 1}
 
 
 class Recorder(Sink):
@@ -92,3 +92,24 @@ def test_temperature_sweep_trades_quality_for_diversity():
     from seqgan_core.metrics.evaluate import mean_nll
     assert abs(rows[1]["nll/test"] - mean_nll(tr.gen, tr.ds.test)) < 1e-4    # τ = 1 is G itself
     assert all(0 <= r["valid/share"] <= 1 and r["nll/oracle"] > 0 for r in rows)
+
+
+def test_cli_train_eval_and_sweep_on_the_grammar(tmp_path, capsys):
+    import json
+
+    from seqgan_core.cli import main
+    sets = [f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in TINY_GRAMMAR.items()
+            if k != "data.options"]
+    sets += ["data.options.num_train=256", "data.options.num_test=64"]
+    args = ["train", "--preset", "lesson", "--out", str(tmp_path / "run")]
+    for s in sets:
+        args += ["--set", s]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main(["eval", str(tmp_path / "run"), "--json", "--samples", "64", "--gap-samples", "64"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert 0 <= res["valid/share"] <= 1 and "nll/oracle" in res and lesson.GAP_SAMPLES in res
+    assert main(["sweep", str(tmp_path / "run"), "--taus", "0.8,1.0", "-n", "64"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["tau"] for r in rows] == [0.8, 1.0] and rows[0]["g/entropy"] < rows[1]["g/entropy"]
+    assert main(["data", "list"]) == 0 and "grammar" in capsys.readouterr().out
