@@ -37,7 +37,7 @@ class KeepBest(Sink):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--epochs", type=int, default=preset("lesson").schedule.pretrain_g_epochs)
     ap.add_argument("--out", default=str(ROOT / LESSON_CHECKPOINT))
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="try other settings")
     args = ap.parse_args()
