@@ -257,8 +257,9 @@ def cmd_data(args) -> int:
     return 0
 
 
-COMMANDS = {"sweep": cmd_sweep, "train": cmd_train, "resume": cmd_resume, "branch": cmd_branch, "eval": cmd_eval, "sample": cmd_sample,
+COMMANDS = {"train": cmd_train, "resume": cmd_resume, "branch": cmd_branch, "eval": cmd_eval, "sample": cmd_sample,
             "bench": cmd_bench, "presets": cmd_presets, "devices": cmd_devices, "reroll": cmd_reroll, "estimate": cmd_estimate, "worker": cmd_worker, "data": cmd_data}
+COMMANDS["sweep"] = cmd_sweep
 
 
 class ProgressBar:

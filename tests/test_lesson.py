@@ -10,7 +10,8 @@ from seqgan_core.train import Sink, Trainer
 TINY_GRAMMAR = {"data.options": {"num_train": 256, "num_test": 64}, "emb_dim": 16, "hidden_dim": 16,
                 "filter_sizes": [2, 3], "num_filters": [8, 8], "batch_size": 32, "pretrain_g_epochs": 2,
                 "pretrain_d_rounds": 1, "pretrain_d_epochs": 1, "adv_rounds": 2, "rollout_num": 2,
-                "num_negatives": 128, "nll_samples": 128, "eval_every_rounds": 1, "init_from": "", "device": "cpu", "threads": 1}
+                "num_negatives": 128, "nll_samples": 128, "eval_every_rounds": 1, "init_from": "", "device": "cpu",
+                "threads": 1}
 
 
 class Recorder(Sink):
