@@ -114,3 +114,37 @@ def test_cli_train_eval_and_sweep_on_the_grammar(tmp_path, capsys):
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["tau"] for r in rows] == [0.8, 1.0] and rows[0]["g/entropy"] < rows[1]["g/entropy"]
     assert main(["data", "list"]) == 0 and "grammar" in capsys.readouterr().out
+
+
+def test_lesson_preset_starts_from_its_shipped_generator():
+    from pathlib import Path
+
+    from seqgan_core.config import LESSON_CHECKPOINT
+    from seqgan_core.train.checkpoint import REPO_ROOT, load_checkpoint
+    path = Path(REPO_ROOT) / LESSON_CHECKPOINT
+    assert path.stat().st_size < 2e6
+    ck = load_checkpoint(path)
+    assert "g_opt" in ck and ck["position"]["phase"] == "d_pretrain"
+    cfg = preset("lesson")
+    rec = Recorder()
+    tr = Trainer(apply_overrides(cfg, {"device": "cpu", "threads": 1}), rec)
+    assert tr.pos.phase == "d_pretrain" and tr.ds.name == "grammar"
+    mle = [v for ph, _, v in rec.rows if ph == "mle"]
+    assert len(mle) == tr.schedule.pretrain_g_epochs and all("nll/test" in v for v in mle)
+
+
+def test_the_start_script_keeps_the_epoch_with_the_best_nll_test():
+    import importlib.util
+    from pathlib import Path
+    spec = importlib.util.spec_from_file_location(
+        "make_lesson_start", Path(__file__).resolve().parents[1] / "scripts" / "make_lesson_start.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    tr = Trainer(tiny_lesson(adv_rounds=0, pretrain_d_rounds=0, pretrain_g_epochs=0), Recorder())
+    sink = mod.KeepBest()
+    sink.trainer = tr
+    for epoch, nll in enumerate([0.9, 0.8, 0.85]):
+        with torch.no_grad():
+            tr.gen.out.bias.fill_(epoch)           # mark the weights of each epoch
+        sink.scalars(epoch, "mle", epoch, {"loss/mle": 1.0, "nll/test": nll})
+    assert sink.best["epoch"] == 1 and float(sink.best["gen"]["out.bias"][0]) == 1.0
