@@ -4,7 +4,7 @@ tests/test_contract.py fails when the two disagree.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import Optional
 
@@ -108,6 +108,7 @@ class SamplesSnapshot:
     """Generator samples at an evaluation."""
     ids: list
     tokens: list
+    first_error: list = field(default_factory=list)   # as in RolloutSnapshot
     KIND = "samples"
 
 
@@ -124,7 +125,8 @@ class RolloutSnapshot:
     logp: list
     completions: list
     completion_scores: list
-    KIND = "rollout"
+    first_error: list = field(default_factory=list)   # per sample: position of its first error, None if valid;
+    KIND = "rollout"                                   # empty when the data set has no grammar
 
 
 @dataclass

@@ -148,3 +148,21 @@ def test_the_start_script_keeps_the_epoch_with_the_best_nll_test():
             tr.gen.out.bias.fill_(epoch)           # mark the weights of each epoch
         sink.scalars(epoch, "mle", epoch, {"loss/mle": 1.0, "nll/test": nll})
     assert sink.best["epoch"] == 1 and float(sink.best["gen"]["out.bias"][0]) == 1.0
+
+
+def test_snapshots_mark_each_samples_first_error():
+    class Snaps(Recorder):
+        def __init__(self):
+            super().__init__()
+            self.snaps = []
+
+        def snapshot(self, step, kind, payload):
+            self.snaps.append((kind, payload))
+    rec = Snaps()
+    tr = Trainer(tiny_lesson(), rec)
+    tr.run()
+    g = tr.ds.oracle.grammar
+    for kind in ("rollout", "samples"):
+        snap = [p for k, p in rec.snaps if k == kind][-1]
+        assert len(snap["first_error"]) == len(snap["ids"])
+        assert snap["first_error"] == [g.first_error(r) for r in snap["ids"]]
