@@ -315,4 +315,4 @@ register(DatasetSpec(
                 "subject-verb agreement across relative clauses. The probability of any sequence is exact "
                 "(NLL-oracle), and so are grammaticality and the position of the first error.",
     source="generated", offline=lambda: True, load=load_grammar, options_help=HELP,
-    size_hint="10,000 sentences of up to 20 words, vocabulary ~60"))
+    size_hint="10,000 sentences of up to 17 words (rows of 20), vocabulary 63 (options change both)"))
