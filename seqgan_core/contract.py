@@ -82,6 +82,9 @@ _METRICS = [
            (0, 1)),
     Metric("lesson/gap_samples", "samples behind the gap", "Ungrammatical samples the gap was averaged over.",
            False),
+    Metric("lesson/d_bayes_acc", "best possible D accuracy", "Accuracy of the Bayes-optimal discriminator "
+           "(real when p_data > p_G, both exact) on held-out real vs generated: the ceiling for any D.", False,
+           (0, 1)),
     Metric("lesson/valid_batch", "valid share (g-step)", "Share of the g-step's samples the grammar accepts.",
            False, (0, 1)),
 ]

@@ -166,3 +166,28 @@ def test_snapshots_mark_each_samples_first_error():
         snap = [p for k, p in rec.snaps if k == kind][-1]
         assert len(snap["first_error"]) == len(snap["ids"])
         assert snap["first_error"] == [g.first_error(r) for r in snap["ids"]]
+
+
+def test_bayes_accuracy_is_the_ceiling_and_is_one_half_for_the_source_itself():
+    tr = Trainer(tiny_lesson(adv_rounds=0, pretrain_d_rounds=0, pretrain_g_epochs=0), Recorder())
+    acc = lesson.bayes_accuracy(tr.gen, tr.ds, 64)            # an untrained G: almost every row is wrong
+    assert acc > 0.95
+
+    class Source(torch.nn.Module):                             # G = the grammar itself: no D can tell
+        def __init__(self, ds):
+            super().__init__()
+            self.ds, self.out = ds, torch.nn.Linear(1, 1)
+
+        def sample(self, n, T):
+            return self.ds.train[:n]
+
+        def log_probs(self, rows):
+            g = self.ds.oracle.grammar
+            return torch.tensor([[g.grammar_log_prob(r)] for r in rows.tolist()], dtype=torch.float64)
+    assert lesson.bayes_accuracy(Source(tr.ds), tr.ds, 64) == 0.5
+    assert lesson.bayes_accuracy(tr.gen, preset_tiny_ds(), 8) is None
+
+
+def preset_tiny_ds():
+    from seqgan_core.data import load
+    return load("oracle", preset("tiny").data.options)

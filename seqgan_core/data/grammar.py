@@ -231,6 +231,17 @@ class Grammar:
             logp, state = hit
         return logp
 
+    def grammar_log_prob(self, ids: Sequence[int]) -> float:
+        """log p_g of a full row without smoothing: −inf when the grammar cannot produce it."""
+        state, total = self.START, 0.0
+        for tok in ids:
+            hit = self.next_dist(state).get(int(tok))
+            if hit is None:
+                return -math.inf
+            total += math.log(hit[0])
+            state = hit[1]
+        return total
+
     def first_error(self, ids: Sequence[int]) -> Optional[int]:
         """None if the sentence (cut at its first <eos>) is grammatical, else the position of its first
         error: the first token p_g gives probability 0 (an early <eos> included), or len(ids) when the row

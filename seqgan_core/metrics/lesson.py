@@ -22,6 +22,7 @@ Q_BEFORE = "lesson/q_before"
 Q_AFTER = "lesson/q_from_error"
 GAP_SAMPLES = "lesson/gap_samples"
 VALID_BATCH = "lesson/valid_batch"
+D_BAYES = "lesson/d_bayes_acc"
 
 
 def first_errors(first_error: Callable, rows: Sequence[Sequence[int]]) -> list[Optional[int]]:
@@ -80,6 +81,25 @@ def gap_of(policy, disc, gen, ds, n: int, n_rollouts: int) -> dict:
     y = gen.sample(n, ds.seq_len)
     q = rollout_q(policy, disc, y, n_rollouts).q
     return localisation_gap(q, first_errors(fe, y.tolist()))
+
+
+@torch.no_grad()
+def bayes_accuracy(gen, ds, n: int) -> Optional[float]:
+    """The best accuracy any discriminator could reach on n held-out real and n generated rows: the
+    Bayes-optimal D says "real" exactly when p_data(x) > p_G(x), and both are exact here. A G close to the
+    data caps what D can show, whatever its size or training."""
+    grammar = getattr(ds.oracle, "grammar", None)
+    if grammar is None:
+        return None
+    gen.eval()
+    dev = gen.out.weight.device
+    real = ds.test[:n].to(dev)
+    fake = gen.sample(len(real), ds.seq_len)
+
+    def says_real(rows):
+        log_g = gen.log_probs(rows).sum(1).tolist()
+        return [grammar.grammar_log_prob(r) > g for r, g in zip(rows.tolist(), log_g)]
+    return 0.5 * (sum(says_real(real)) / len(real) + 1 - sum(says_real(fake)) / len(fake))
 
 
 # --- the temperature control ------------------------------------------------------------------------------

@@ -33,6 +33,9 @@ def evaluate_run(run_dir: str | Path, nll_samples: int | None = None, gap_sample
     if gap_samples > 0:
         values.update(lesson.gap_of(tr.roll.policy, tr.disc, tr.gen, tr.ds, gap_samples,
                                     tr.schedule.rollout_num))
+        bayes = lesson.bayes_accuracy(tr.gen, tr.ds, gap_samples)
+        if bayes is not None:
+            values[lesson.D_BAYES] = bayes
     return {"run": Path(run_dir).name, "phase": tr.pos.phase, "step": tr.pos.step, **values}
 
 
