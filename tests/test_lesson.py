@@ -191,3 +191,21 @@ def test_bayes_accuracy_is_the_ceiling_and_is_one_half_for_the_source_itself():
 def preset_tiny_ds():
     from seqgan_core.data import load
     return load("oracle", preset("tiny").data.options)
+
+
+def test_study_calls_a_win_only_without_overlap_between_seeds():
+    import importlib.util
+    from pathlib import Path
+    spec = importlib.util.spec_from_file_location(
+        "lesson_study", Path(__file__).resolve().parents[1] / "scripts" / "lesson_study.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+
+    def run(oracle, valid):
+        return {"nll/oracle": oracle, "nll/test": 0.8, "valid/share": valid, "lesson/gap": 0.1, "g/entropy": 1.0,
+                "gap_round0": 0.1, "d_acc_round1": 0.8, "start_nll_oracle": 3.7}
+    text = mod.report({"seqgan": {0: run(2.4, 0.5), 1: run(2.6, 0.4)},
+                       "constant": {0: run(3.9, 0.45), 1: run(4.1, 0.2)}})
+    line = next(x for x in text.splitlines() if x.startswith("- vs constant"))
+    assert "nll/oracle: beats" in line and "valid/share: within the seed spread" in line
+    assert "nll/test: within the seed spread" in line
