@@ -127,10 +127,10 @@ def report(results: dict) -> str:
               + ", ".join(f"{r['gap_round0']:.3f}" for r in s.values() if r['gap_round0'] is not None) + "."]
     if "_sweep" in results:
         lines += ["", "Temperature sweep of the starting G (no training):", "",
-                  "| τ | NLL-oracle | NLL-test | validity | entropy |", "|---|---|---|---|---|"]
+                  "| τ | NLL-oracle | NLL-test | validity | entropy on test prefixes |", "|---|---|---|---|---|"]
         for r in results["_sweep"]:
             lines.append(f"| {r['tau']} | {r['nll/oracle']:.3f} | {r['nll/test']:.3f} | {r['valid/share']:.3f} | "
-                         f"{r['g/entropy']:.3f} |")
+                         f"{r['entropy/test']:.3f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -88,7 +88,7 @@ def test_temperature_sweep_trades_quality_for_diversity():
     tr.run()
     rows = lesson.temperature_sweep(tr.gen, tr.ds, (0.7, 1.0, 1.2), n=256)
     assert [r["tau"] for r in rows] == [0.7, 1.0, 1.2]
-    ent = [r["g/entropy"] for r in rows]
+    ent = [r["entropy/test"] for r in rows]
     assert ent[0] < ent[1] < ent[2]                 # colder is sharper
     from seqgan_core.metrics.evaluate import mean_nll
     assert abs(rows[1]["nll/test"] - mean_nll(tr.gen, tr.ds.test)) < 1e-4    # τ = 1 is G itself
@@ -112,7 +112,7 @@ def test_cli_train_eval_and_sweep_on_the_grammar(tmp_path, capsys):
     assert 0 <= res["valid/share"] <= 1 and "nll/oracle" in res and lesson.GAP_SAMPLES in res
     assert main(["sweep", str(tmp_path / "run"), "--taus", "0.8,1.0", "-n", "64"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [r["tau"] for r in rows] == [0.8, 1.0] and rows[0]["g/entropy"] < rows[1]["g/entropy"]
+    assert [r["tau"] for r in rows] == [0.8, 1.0] and rows[0]["entropy/test"] < rows[1]["entropy/test"]
     assert main(["data", "list"]) == 0 and "grammar" in capsys.readouterr().out
 
 

@@ -109,9 +109,11 @@ SWEEP_TAUS = (0.7, 0.8, 0.9, 1.0, 1.1, 1.2)
 @torch.no_grad()
 def temperature_sweep(gen, ds, taus: Sequence[float] = SWEEP_TAUS, n: int = 2000) -> list[dict]:
     """The generator sampled at each temperature τ, with no training: one row per τ with NLL-oracle of
-    its samples (quality), NLL-test of held-out data under G at τ and G's per-token entropy along its
-    samples (diversity), and validity when the data set has a grammar. τ < 1 sharpens G as a reward
-    without a baseline does; this is the curve SeqGAN must beat at matched diversity."""
+    its samples (quality), NLL-test of held-out data under G at τ, entropy/test: G's mean per-token entropy
+    at τ on the held-out rows' prefixes (diversity; unlike the entropy along G's own samples it does not
+    change with how long those samples are, and it rises with τ), and validity when the data set has a
+    grammar. τ < 1 sharpens G as a reward without a baseline does: the curve SeqGAN must beat at matched
+    diversity."""
     import torch.nn.functional as F
     gen.eval()
     fe = grammar_of(ds)
@@ -120,10 +122,9 @@ def temperature_sweep(gen, ds, taus: Sequence[float] = SWEEP_TAUS, n: int = 2000
     rows = []
     for tau in taus:
         y = gen.sample(n, ds.seq_len, temperature=float(tau))
-        logp_y = F.log_softmax(gen(y) / tau, dim=-1)
-        row = {"tau": float(tau),
-               "nll/test": float(-F.log_softmax(gen(test) / tau, dim=-1).gather(2, test.unsqueeze(2)).mean()),
-               "g/entropy": float(-(logp_y.exp() * logp_y).sum(-1).mean())}
+        logp = F.log_softmax(gen(test) / tau, dim=-1)                     # (M, T, V)
+        row = {"tau": float(tau), "nll/test": float(-logp.gather(2, test.unsqueeze(2)).mean()),
+               "entropy/test": float(-(logp.exp() * logp).sum(-1).mean())}
         if ds.oracle is not None:
             row["nll/oracle"] = float(ds.oracle.nll(y).mean())
         if fe is not None:
