@@ -42,6 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("dir")
     e.add_argument("--json", action="store_true")
     e.add_argument("--samples", type=int, help="generator samples for NLL-oracle (default: the run's)")
+    e.add_argument("--gap-samples", type=int, default=1000,
+                   help="samples behind the error-localisation gap (grammar data; 0 skips it)")
+    sw = sub.add_parser("sweep", help="temperature sweep of a run's generator, no training (JSON lines)")
+    sw.add_argument("dir")
+    sw.add_argument("--at", default="adversarial_start", choices=("adversarial_start", "mle_done", "latest"))
+    sw.add_argument("--taus", default="0.7,0.8,0.9,1.0,1.1,1.2")
+    sw.add_argument("-n", type=int, default=2000, help="samples per temperature")
     s = sub.add_parser("sample", help="print sequences drawn from a run's latest generator")
     s.add_argument("dir")
     s.add_argument("-n", type=int, default=10)
@@ -159,12 +166,22 @@ def _train_foreground(run_dir: Path, fresh: RunConfig | None = None, dataset=Non
 
 def cmd_eval(args) -> int:
     from .runs.inspect import evaluate_run
-    res = evaluate_run(args.dir, args.samples)
+    res = evaluate_run(args.dir, args.samples, args.gap_samples)
     if args.json:
         print(json.dumps(res))
     else:
         for k, v in res.items():
             print(f"{k:16s} {v:.4f}" if isinstance(v, float) else f"{k:16s} {v}")
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    from .runs.inspect import sweep_run
+    taus = [float(t) for t in args.taus.split(",") if t.strip()]
+    if not taus or min(taus) <= 0 or args.n < 1:
+        raise ValueError("--taus must be positive numbers and -n ≥ 1")
+    for row in sweep_run(args.dir, taus, args.n, args.at):
+        print(json.dumps(row))
     return 0
 
 
@@ -242,6 +259,7 @@ def cmd_data(args) -> int:
 
 COMMANDS = {"train": cmd_train, "resume": cmd_resume, "branch": cmd_branch, "eval": cmd_eval, "sample": cmd_sample,
             "bench": cmd_bench, "presets": cmd_presets, "devices": cmd_devices, "reroll": cmd_reroll, "estimate": cmd_estimate, "worker": cmd_worker, "data": cmd_data}
+COMMANDS["sweep"] = cmd_sweep
 
 
 class ProgressBar:

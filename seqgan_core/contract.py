@@ -79,6 +79,19 @@ _METRICS = [
     Metric("g/reward_last", "D(whole sequence)", "Mean D score of the g-step's complete samples.", False, (0, 1)),
     Metric("g/pg_loss", "PG loss", "The policy-gradient loss of the g-step.", True),
     Metric("g/entropy", "entropy of G", "Mean per-token entropy of G along its samples (nats).", False),
+    # the lesson's metrics (data sets with an exact grammar; see metrics/lesson.py)
+    Metric("lesson/gap", "error-localisation gap", "Mean Q before a sample's first grammatical error minus "
+           "mean Q from it on, over the g-step's ungrammatical samples: > 0 when Q points at the error.", False),
+    Metric("lesson/q_before", "Q before the error", "Mean Q of the tokens before the first error.", False, (0, 1)),
+    Metric("lesson/q_from_error", "Q from the error on", "Mean Q of the tokens from the first error on.", False,
+           (0, 1)),
+    Metric("lesson/gap_samples", "samples behind the gap", "Ungrammatical samples the gap was averaged over.",
+           False),
+    Metric("lesson/d_bayes_acc", "best possible D accuracy", "Accuracy of the Bayes-optimal discriminator "
+           "(real when p_data > p_G, both exact) on held-out real vs generated: the ceiling for any D.", False,
+           (0, 1)),
+    Metric("lesson/valid_batch", "valid share (g-step)", "Share of the g-step's samples the grammar accepts.",
+           False, (0, 1)),
 ]
 for _n in (2, 3, 4, 5):
     _METRICS.append(Metric(f"bleu/{_n}", f"BLEU-{_n} vs {BLEU_REFS:,} test lines",
@@ -104,6 +117,7 @@ class SamplesSnapshot:
     """Generator samples at an evaluation."""
     ids: list
     tokens: list
+    first_error: list = field(default_factory=list)   # as in RolloutSnapshot
     KIND = "samples"
 
 
@@ -122,7 +136,8 @@ class RolloutSnapshot:
     completion_scores: list
     baseline: list = field(default_factory=list)     # what the PG step subtracted from Q at each t
     loss_norm: str = "sum"                            # the PG loss summed over the batch, or averaged
-    KIND = "rollout"
+    first_error: list = field(default_factory=list)   # per sample: position of its first error, None if valid;
+    KIND = "rollout"                                   # empty when the data set has no grammar
 
 
 @dataclass

@@ -4,3 +4,4 @@ from . import formal  # noqa: F401
 from . import corpora  # noqa: F401
 from . import upload  # noqa: F401
 from . import music  # noqa: F401
+from . import grammar  # noqa: F401

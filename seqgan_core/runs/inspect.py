@@ -21,13 +21,35 @@ def load_trainer(run_dir: str | Path, device: str = "cpu"):
     return Trainer.resume(latest, device=device)
 
 
-def evaluate_run(run_dir: str | Path, nll_samples: int | None = None) -> dict:
+def evaluate_run(run_dir: str | Path, nll_samples: int | None = None, gap_samples: int = 1000) -> dict:
+    """The run's metrics now; on a data set with a grammar also the error-localisation gap of D's Q
+    (gap_samples fresh samples, the run's roll-out number; 0 skips it)."""
+    from ..metrics import lesson
     tr = load_trainer(run_dir)
     if nll_samples is not None and nll_samples < 1:
         raise ValueError("--samples must be ≥ 1")
     ev = Evaluator(tr.ds, nll_samples or tr.cfg.eval.nll_samples)
     values, _ = ev(tr.gen.eval())
+    if gap_samples > 0:
+        values.update(lesson.gap_of(tr.roll.policy, tr.disc, tr.gen, tr.ds, gap_samples,
+                                    tr.schedule.rollout_num))
+        bayes = lesson.bayes_accuracy(tr.gen, tr.ds, gap_samples)
+        if bayes is not None:
+            values[lesson.D_BAYES] = bayes
     return {"run": Path(run_dir).name, "phase": tr.pos.phase, "step": tr.pos.step, **values}
+
+
+def sweep_run(run_dir: str | Path, taus=None, n: int = 2000, at: str = "latest") -> list[dict]:
+    """The temperature sweep of the run's generator at a checkpoint (adversarial_start: the MLE generator
+    the controls start from)."""
+    from ..metrics import lesson
+    from ..runs.branch import BRANCH_POINTS
+    from ..train import Trainer
+    path = Path(run_dir) / "checkpoints" / BRANCH_POINTS[at]
+    if not path.exists():
+        raise FileNotFoundError(f"run {Path(run_dir).name} has no {BRANCH_POINTS[at]} checkpoint")
+    tr = Trainer.resume(path, device="cpu")
+    return lesson.temperature_sweep(tr.gen, tr.ds, taus or lesson.SWEEP_TAUS, n)
 
 
 def sample_run(run_dir: str | Path, n: int) -> list[str]:

@@ -25,6 +25,7 @@ from .. import data as data_mod
 from ..config import ConfigError, RunConfig, check
 from ..contract import PHASES, Phase, curve_x
 from ..device import resolve_device
+from ..metrics import lesson
 from ..metrics.evaluate import Evaluator
 from ..models import build_models
 from ..rollout import RolloutPolicy
@@ -208,6 +209,8 @@ class Trainer:
 
     def _g_step(self):
         s, p = self.schedule, self.pos
+        if s.reward == "mle":
+            return self._mle_g_step()
         self.gen.eval()
         y = self.gen.sample(s.batch_size, self.ds.seq_len)                            # (B, T)
         self.disc.eval()  # no dropout while scoring rewards
@@ -215,9 +218,19 @@ class Trainer:
         out = steps.pg_step(self.gen, self.pg_opt, y, res.q, s.reward_baseline, s.pg_loss_norm, s.grad_clip)
         self.sink.scalars(p.step, "adversarial", self._x(), {
             "g/reward_mean": out["q_mean"], "g/reward_last": out["q_last"],
-            "g/pg_loss": out["loss"], "g/entropy": out["entropy"]})
+            "g/pg_loss": out["loss"], "g/entropy": out["entropy"],
+            **lesson.live_values(self.ds, y, res.q)})
         self.sink.snapshot(p.step, "rollout", report.rollout_snapshot(
             y, res, out["logp"], self.ds, self.cfg.eval.snapshot_samples, p, s))
+
+    def _mle_g_step(self):
+        """The "MLE continued" control: the g-step is one teacher-forced MLE minibatch of real data (the MLE
+        optimiser goes on), so G gets as many updates as SeqGAN's g-steps, with no reward at all."""
+        s, p = self.schedule, self.pos
+        self.gen.train()
+        idx = torch.randint(len(self.train_data), (s.batch_size,)).to(self.device)
+        self.mle_step(self.train_data[idx])
+        self.sink.scalars(p.step, "adversarial", self._x(), {"loss/mle": float(self.mle_step.take()[0])})
 
     def _d_round(self, epochs: int, phase: str):
         """Fresh negatives and k epochs of D, balanced: as many real as generated sequences (a training set

@@ -50,7 +50,14 @@ def rounded(rows, digits: int = 5) -> list:
 
 def samples_snapshot(samples, ds, k: int) -> dict:
     ids = samples[:k].tolist()
-    return dataclasses.asdict(SamplesSnapshot(ids=ids, tokens=[ds.tokens(r) for r in ids]))
+    return dataclasses.asdict(SamplesSnapshot(ids=ids, tokens=[ds.tokens(r) for r in ids],
+                                              first_error=_first_errors(ds, ids)))
+
+
+def _first_errors(ds, ids: list) -> list:
+    from ..metrics.lesson import grammar_of
+    fe = grammar_of(ds)
+    return [fe(r) for r in ids] if fe else []
 
 
 def rollout_snapshot(y, res, logp, ds, k: int, pos, schedule) -> dict:
@@ -63,7 +70,8 @@ def rollout_snapshot(y, res, logp, ds, k: int, pos, schedule) -> dict:
         ids=ids, tokens=[ds.tokens(r) for r in ids], q=rounded(res.q[:k].tolist()),
         logp=rounded(logp[:k].tolist()), completions=comp.tolist() if comp is not None else [],
         completion_scores=rounded(scores.tolist()) if scores is not None else [],
-        baseline=rounded([baseline.tolist()])[0], loss_norm=schedule.pg_loss_norm))
+        baseline=rounded([baseline.tolist()])[0], loss_norm=schedule.pg_loss_norm,
+        first_error=_first_errors(ds, ids)))
 
 
 def d_scores_snapshot(real_scores, fake_scores) -> dict:
