@@ -159,18 +159,17 @@ def ss_forward(gen: Generator, y: torch.Tensor, p_own: float):
     B, T = y.shape
     h = torch.zeros(B, gen.hidden_dim, device=y.device, dtype=gen.out.weight.dtype)
     state = (h, torch.zeros_like(h))
-    fed = torch.empty_like(y)
-    fed[:, 0] = gen.start_token
-    own = torch.zeros(B, T, dtype=torch.bool, device=y.device)
+    fed = [torch.full_like(y[:, 0], gen.start_token)]                    # (B,) per position: no in-place
+    own = [torch.zeros(B, dtype=torch.bool, device=y.device)]            # writes into what autograd saved
     logits = []
     for t in range(T):
-        state = gen.step(fed[:, t], state)
+        state = gen.step(fed[t], state)
         logits.append(gen.out(state[0]))                                 # (B, V)
         if t + 1 < T:
             draw = sample_categorical(logits[-1].detach())               # G's own token, no gradient through it
-            own[:, t + 1] = torch.rand(B, device=y.device) < p_own
-            fed[:, t + 1] = torch.where(own[:, t + 1], draw, y[:, t])
-    return torch.stack(logits, 1), fed, own
+            own.append(torch.rand(B, device=y.device) < p_own)
+            fed.append(torch.where(own[-1], draw, y[:, t]))
+    return torch.stack(logits, 1), torch.stack(fed, 1), torch.stack(own, 1)
 
 
 def ss_mle_epoch(gen: Generator, opt, data: torch.Tensor, batch_size: int, grad_clip: float,
