@@ -49,8 +49,9 @@ class LocalExecutor:
         if self.per_device:   # workers inherit it: each finishing worker schedules with the same limit
             os.environ["SEQGAN_MAX_PER_DEVICE"] = str(self.per_device)
         jm = JobManager(study.root)
-        for d in run_dirs or []:
-            jm.resume(d)        # restarts (a fresh study's runs are queued already)
+        for d in run_dirs or []:   # restarts (a fresh study's runs are queued already)
+            RunDB(d).drop_stale_requests()      # (a cancelled run's stop request is not for its next worker)
+            jm.resume(d)
         jm.schedule()
 
 
@@ -127,12 +128,16 @@ def train_on_node(run_dir: str) -> str:
     the run ended. A worker that dies leaves the run interrupted, to be resumed."""
     db = RunDB(run_dir)
     host = socket.gethostname()
-    if not db.transition("queued", expect=("queued",), starting=True, host=host, host_heartbeat=time.time()):
+    token = f"{host}:{os.getpid()}:{time.time()}"
+    if not db.transition("queued", expect=("queued",), starting=True, host=host, host_heartbeat=time.time(),
+                         ray_task=token):
         return db.state().get("status", "unknown")
     with open(Path(run_dir) / "worker.log", "ab") as log:
         proc = subprocess.Popen([sys.executable, "-m", "seqgan_core", "worker", run_dir], cwd=CODE_ROOT,
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 preexec_fn=_die_with_parent)
+    from ..runs.jobs import _process_start_time
+    db.set_state(pid=proc.pid, pid_start=_process_start_time(proc.pid))   # the worker claims the run as this pid
     try:
         while proc.poll() is None:
             db.set_state(host_heartbeat=time.time())
@@ -142,12 +147,13 @@ def train_on_node(run_dir: str) -> str:
             proc.terminate()
             proc.wait(30)
     st = db.state()
-    if st.get("status") in LIVE_STATUSES:
-        db.transition("interrupted", expect=LIVE_STATUSES,
-                      error="the worker process ended unexpectedly; resume continues from the last checkpoint.")
-    elif st.get("status") == "queued":
-        db.transition("failed", expect=("queued",), starting=False,
-                      error=f"the worker did not start; see {Path(run_dir) / 'worker.log'}")
+    if st.get("ray_task") == token:   # (not when the run was queued again meanwhile, for another task)
+        if st.get("status") in LIVE_STATUSES:
+            db.transition("interrupted", expect=LIVE_STATUSES, pid=proc.pid,
+                          error="the worker process ended unexpectedly; resume continues from the last checkpoint.")
+        elif st.get("status") == "queued" and st.get("starting"):
+            db.transition("failed", expect=("queued",), pid=proc.pid, starting=False,
+                          error=f"the worker did not start; see {Path(run_dir) / 'worker.log'}")
     return db.state().get("status", "unknown")
 
 

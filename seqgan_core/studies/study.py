@@ -124,10 +124,10 @@ class Study:
         for d in self.run_dirs():
             db = RunDB(d)
             status = db.state().get("status", "queued")
-            if status == "queued" and db.transition("stopped", expect=("queued",), error="the study was cancelled"):
-                n += 1
-            elif status in LIVE_STATUSES or status == "queued":   # (queued: a worker took it just now)
+            if status in LIVE_STATUSES or status == "queued":
+                # the request first: a worker starting right now (queued, about to say running) stops at once
                 db.request("stop")
+                db.transition("stopped", expect=("queued",), error="the study was cancelled")
                 n += 1
         return n
 
