@@ -71,7 +71,7 @@ def estimate(cfg: RunConfig, vocab_size: int | None = None, seq_len: int | None 
     out = {
         "mle_epoch": (n_train // B) * t_mle,
         "d_pretrain_round": d_round(s.pretrain_d_epochs),
-        "g_step": B * t_sample_row + s.rollout_num * t_roll1 + t_pg + t_critic,
+        "g_step": B * t_sample_row + (0 if s.reward == "constant" else s.rollout_num * t_roll1) + t_pg + t_critic,
         "d_step": d_round(s.k_epochs),
         "eval": t_eval,
     }

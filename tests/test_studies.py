@@ -155,3 +155,15 @@ def test_tiny_study_end_to_end_on_the_local_executor(runs_root, tmp_path):
     # the per-sequence test is over the final checkpoints' samples: their mean is the sample NLL-oracle
     seq = results.sequence_nll(Study(sdir).members[0]["dir"], 300)
     assert seq.shape == (300,) and abs(seq.mean() - mle["values"][0]) < 0.3
+
+
+def test_local_job_manager_leaves_a_ray_studys_runs_alone(runs_root):
+    import time
+
+    from seqgan_core.runs.jobs import JobManager, is_alive
+    study = Study(create_study(spec_from_dict(TINY), runs_root, executor={"kind": "ray", "parallel": 1}))
+    assert JobManager(runs_root).schedule() == [], "the cluster starts them, not this machine"
+    assert {RunDB(d).state()["status"] for d in study.run_dirs()} == {"queued"}
+    # a Ray-run's liveness is its task's heartbeat (its worker's pid may be on another node)
+    assert is_alive({"executor": "ray", "host_heartbeat": time.time(), "pid": 999999999})
+    assert not is_alive({"executor": "ray", "host_heartbeat": time.time() - 120, "pid": 1})
