@@ -68,5 +68,13 @@ def test_cancel_stops_a_ray_study(runs_root, local_ray):
     while time.time() < end and not RunDB(first).events(["resumed"]):
         time.sleep(0.5)
     assert RunDB(first).events(["resumed"]), "the requeued run continued from its checkpoint"
-    study.cancel()
-    wait_done(study, timeout=200)
+    # a killed worker shows as interrupted (its task sees it end) and can be resumed like a stopped one
+    import os
+    import signal
+    end = time.time() + 100
+    while time.time() < end and RunDB(first).state().get("status") != "running":
+        time.sleep(0.2)
+    os.kill(RunDB(first).state()["pid"], signal.SIGKILL)
+    st = wait_done(study, timeout=100)
+    assert st["runs"][0]["status"] == "interrupted" and "ended unexpectedly" in st["runs"][0]["error"]
+    assert study.restartable() == study.run_dirs()
