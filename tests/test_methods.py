@@ -102,3 +102,12 @@ def test_method_table_maps_names_to_the_one_trainers_settings():
     assert room.schedule.pretrain_g_epochs == 41 and room.schedule.mle_continue and room.schedule.ss_rate == 0.002
     assert apply_overrides(tiny, method_overrides("seqgan")) == tiny
     assert apply_overrides(tiny, method_overrides("constant")).schedule.reward == "constant"
+
+
+def test_pretrained_method_is_the_starting_generator_unchanged(tmp_path):
+    start = Trainer(_tiny(pretrain_g_epochs=2, pretrain_d_rounds=0, adv_rounds=0), Recorder(), checkpoint_dir=tmp_path)
+    start.run()
+    tr = Trainer(apply_overrides(_tiny(init_from=str(tmp_path / "latest.pt")), method_overrides("pretrained")),
+                 Recorder())
+    tr.run()
+    assert all(torch.equal(a, b) for a, b in zip(start.gen.parameters(), tr.gen.parameters()))

@@ -167,3 +167,14 @@ def test_local_job_manager_leaves_a_ray_studys_runs_alone(runs_root):
     # a Ray-run's liveness is its task's heartbeat (its worker's pid may be on another node)
     assert is_alive({"executor": "ray", "host_heartbeat": time.time(), "pid": 999999999})
     assert not is_alive({"executor": "ray", "host_heartbeat": time.time() - 120, "pid": 1})
+
+
+def test_shipped_classroom_specs():
+    t1 = expand(load_spec(ROOT / "studies" / "table1_classroom.toml"))
+    assert len(t1) == 18 and {m.cfg.init_from for m in t1} == {"assets/pretrained/classroom_mle.pt"}
+    methods = {m.values["method"]: m.cfg.schedule for m in t1}
+    assert methods["ss"].ss_rate == 0.002 and methods["pg_bleu"].reward == "bleu"
+    assert methods["constant"].reward == "constant" and methods["seqgan"].adv_rounds == 30
+    f3 = expand(load_spec(ROOT / "studies" / "fig3_classroom.toml"))
+    gdk = {m.values["schedule"]: (m.cfg.schedule.g_steps, m.cfg.schedule.d_steps, m.cfg.schedule.k_epochs) for m in f3}
+    assert gdk == {"a": (100, 1, 10), "b": (30, 1, 30), "c": (1, 1, 10), "d": (1, 5, 3)} and len(f3) == 12

@@ -25,6 +25,8 @@ _MLE_ONLY = {"adv_rounds": 0, "pretrain_d_rounds": 0, "mle_continue": True}
 METHODS: dict[str, Method] = {
     "mle": Method("MLE: maximum likelihood only, continued for as many generator updates as the adversarial "
                   "phase would give", _MLE_ONLY, equal_updates=True),
+    "pretrained": Method("The starting generator itself (init_from, or MLE pre-training alone): no further "
+                         "updates", {"adv_rounds": 0, "pretrain_d_rounds": 0}),
     "ss": Method("Scheduled sampling: MLE feeding G's own token with a probability growing 0.002 per epoch",
                  {**_MLE_ONLY, "ss_rate": 0.002}, equal_updates=True),
     "pg_bleu": Method("PG-BLEU: SeqGAN's policy gradient and roll-outs, rewarded by BLEU-4 against the "
