@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     w = sub.add_parser("worker", help=argparse.SUPPRESS)
     w.add_argument("dir")
 
+    from .studies.cli import add_parser as add_study_parser
+    add_study_parser(sub)
+
     d = sub.add_parser("data", help="data sets: list them, or check your own file")
     dsub = d.add_subparsers(dest="data_cmd", required=True)
     dl = dsub.add_parser("list")
@@ -242,6 +245,11 @@ def cmd_worker(args) -> int:
     return run_worker(args.dir)
 
 
+def cmd_study(args) -> int:
+    from .studies.cli import cmd_study as run_study
+    return run_study(args)
+
+
 def cmd_data(args) -> int:
     from .data import report
     if args.data_cmd == "list":
@@ -258,8 +266,8 @@ def cmd_data(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "resume": cmd_resume, "branch": cmd_branch, "eval": cmd_eval, "sample": cmd_sample,
-            "bench": cmd_bench, "presets": cmd_presets, "devices": cmd_devices, "reroll": cmd_reroll, "estimate": cmd_estimate, "worker": cmd_worker, "data": cmd_data}
-COMMANDS["sweep"] = cmd_sweep
+            "bench": cmd_bench, "presets": cmd_presets, "devices": cmd_devices, "reroll": cmd_reroll, "estimate": cmd_estimate, "worker": cmd_worker, "data": cmd_data,
+            "study": cmd_study, "sweep": cmd_sweep}
 
 
 class ProgressBar:

@@ -54,6 +54,9 @@ class DiscriminatorConfig:
                         choices=("fp32", "bf16"))
 
 
+REWARDS = ("discriminator", "constant", "shuffled", "mle", "bleu")
+
+
 @dataclass
 class ScheduleConfig:
     batch_size: int = _f(64, "Sequences per minibatch (MLE, policy gradient and D).")
@@ -81,15 +84,22 @@ class ScheduleConfig:
     num_negatives: int = _f(10000, "Generated sequences per D round (balanced with as many real ones).")
     reward: str = _f("discriminator", "The reward of the policy gradient: discriminator (SeqGAN: Monte-Carlo Q "
                                       "from D), constant (0.5 for every token: PG without D, the sharpening "
-                                      "control) or shuffled (D's Q permuted across the batch at each position: "
-                                      "the same rewards, no credit), or mle (MLE continued: each g-step is an "
-                                      "MLE minibatch of real data instead of PG, as many generator updates).",
-                     choices=("discriminator", "constant", "shuffled", "mle"))
+                                      "control), shuffled (D's Q permuted across the batch at each position: "
+                                      "the same rewards, no credit), mle (MLE continued: each g-step is an MLE "
+                                      "minibatch of real data instead of PG, as many generator updates) or bleu "
+                                      "(PG-BLEU: Monte-Carlo Q from the roll-outs' BLEU-4 against the training "
+                                      "data, no D).",
+                     choices=REWARDS)
     fresh_pg_optimizer: bool = _f(True, "Give policy gradient its own Adam (authors) instead of reusing the "
                                         "MLE optimiser's state, which derails PG.")
     changes: list = _f([], "Schedule changes made during the run, each {from_round: r, g_steps / d_steps / "
                            "k_epochs / rollout_num: value}, applied from adversarial round r (0-based). The Live "
                            "page records them here, so the config reproduces the run as it was played.")
+    ss_rate: float = _f(0.0, "Scheduled sampling: in MLE epoch e each input token is G's own draw instead of the "
+                             "true one with probability min(1, ss_rate·e) (paper's baseline: 0.002). 0 = off.")
+    mle_continue: bool = _f(False, "With init_from: train MLE on from the checkpoint's epochs up to "
+                                   "pretrain_g_epochs instead of skipping MLE (the MLE and scheduled-sampling "
+                                   "baselines of a study).")
 
 
 @dataclass
@@ -284,8 +294,8 @@ def validate(cfg: RunConfig, vocab_size: int | None = None, seq_len: int | None 
     need(s.reward_baseline in ("none", "batch_mean", "position_mean"),
          "reward_baseline must be none, batch_mean or position_mean")
     need(s.pg_loss_norm in ("sum", "mean"), "pg_loss_norm must be sum or mean")
-    need(s.reward in ("discriminator", "constant", "shuffled", "mle"),
-         "reward must be discriminator, constant, shuffled or mle")
+    need(s.reward in REWARDS, f"reward must be one of {', '.join(REWARDS)}")
+    need(0.0 <= s.ss_rate <= 1.0, "ss_rate must be in [0, 1]")
     need(d.precision in ("fp32", "bf16"), "discriminator precision must be fp32 or bf16")
     need(cfg.capture in ("auto", "graph", "compile", "off"), "capture must be auto, graph, compile or off")
     need(cfg.threads >= 0, "threads must be ≥ 0 (0 = auto)")

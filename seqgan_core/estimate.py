@@ -55,6 +55,14 @@ def estimate(cfg: RunConfig, vocab_size: int | None = None, seq_len: int | None 
     t_sample_row = _timed(lambda: gen.sample(sample_n, T), dev, 1) / sample_n
     t_roll1 = _timed(lambda: rollout_q(gen, disc, batch, 1), dev, 1)
     t_pg = t_mle  # one PG minibatch costs what one MLE minibatch costs (same forward/backward)
+    if s.ss_rate > 0:   # scheduled sampling steps through the sequence, drawing a token at each position
+        t_mle = _timed(lambda: steps.ss_mle_epoch(gen, g_opt, batch, B, s.grad_clip, 0.5), dev, 1)
+    t_critic = 0.0
+    if s.reward == "bleu":  # PG-BLEU scores every completion with BLEU on the CPU instead of D
+        from .train.bleu_reward import BleuCritic
+        critic = BleuCritic(torch.randint(0, V, (min(n_train, 2000), T)))
+        rows = torch.randint(0, V, (256, T))
+        t_critic = _timed(lambda: critic.score(rows), dev, 1) / 256 * B * s.rollout_num * (T - 1)
 
     def d_round(epochs: int) -> float:
         return s.num_negatives * t_sample_row + epochs * (2 * s.num_negatives // B) * t_d
@@ -63,7 +71,7 @@ def estimate(cfg: RunConfig, vocab_size: int | None = None, seq_len: int | None 
     out = {
         "mle_epoch": (n_train // B) * t_mle,
         "d_pretrain_round": d_round(s.pretrain_d_epochs),
-        "g_step": B * t_sample_row + s.rollout_num * t_roll1 + t_pg,
+        "g_step": B * t_sample_row + (0 if s.reward == "constant" else s.rollout_num * t_roll1) + t_pg + t_critic,
         "d_step": d_round(s.k_epochs),
         "eval": t_eval,
     }

@@ -56,7 +56,12 @@ def _process_start_time(pid: int) -> Optional[str]:
     return None if fields[0] in ("Z", "X") else fields[19]
 
 
+RAY_STALE_S = 30.0   # a Ray-executed run whose task has not beaten for this long is gone (node lost, killed)
+
+
 def is_alive(state: dict) -> bool:
+    if state.get("executor") == "ray":   # its worker may be on another node: the Ray task's heartbeat tells
+        return time.time() - float(state.get("host_heartbeat") or 0) < RAY_STALE_S
     pid = state.get("pid")
     if not pid:
         return False
@@ -106,7 +111,9 @@ class JobManager:
             for r in runs:
                 if r["status"] in LIVE_STATUSES or (r["status"] == "queued" and r["state"].get("starting")):
                     busy[r["state"].get("slot", "cpu")] = busy.get(r["state"].get("slot", "cpu"), 0) + 1
-            queued = [r for r in runs if r["status"] == "queued" and not r["state"].get("starting")]
+            # runs of a Ray study are the cluster's to start, never this machine's
+            queued = [r for r in runs if r["status"] == "queued" and not r["state"].get("starting")
+                      and r["state"].get("executor", "local") == "local"]
             facts = device_facts() if queued else {}
             for r in sorted(queued, key=lambda r: r["state"].get("requeued") or r["state"].get("created", 0)):
                 try:
@@ -241,6 +248,7 @@ def run_worker(run_dir: str | Path) -> int:
         return 1
     finally:
         try:
-            JobManager(run_dir.parent).schedule()   # hand the slot to the next queued run
+            if db.state().get("executor", "local") == "local":
+                JobManager(run_dir.parent).schedule()   # hand the slot to the next queued run
         except Exception:
             traceback.print_exc()

@@ -45,6 +45,9 @@ def default_root() -> Path:
     return Path(os.environ.get("SEQGAN_RUNS", "runs")).resolve()
 
 
+# WAL (default) lets readers go on while the worker writes, but needs them on the worker's host; a run store
+# on a network file system read from other hosts (a Ray cluster) uses DELETE (README).
+JOURNAL_MODE = "DELETE" if os.environ.get("SEQGAN_SQLITE_JOURNAL", "WAL").upper() == "DELETE" else "WAL"
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 DATASET_NAME = re.compile(r"^[a-z0-9_]{1,40}$")
 
@@ -83,7 +86,7 @@ class RunDB:
             raise FileNotFoundError(f"no run at {self.dir}")
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
-            con.execute("PRAGMA journal_mode=WAL")
+            con.execute(f"PRAGMA journal_mode={JOURNAL_MODE}")
             con.execute("PRAGMA synchronous=NORMAL")
             if write:
                 con.execute("BEGIN IMMEDIATE")

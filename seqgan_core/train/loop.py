@@ -118,10 +118,14 @@ class Trainer:
         if "g_opt" in ck:
             self.g_opt.load_state_dict(ck["g_opt"])   # so reusing the MLE optimiser means what it says
         self.roll = RolloutPolicy(self.gen, self.schedule.rollout_delay)
-        # the curve axis continues after the epochs the starting point was trained for
-        self.cfg.schedule.pretrain_g_epochs = self.schedule.pretrain_g_epochs = other.schedule.pretrain_g_epochs
-        if ck["position"]["phase"] != "mle":
-            self.pos.phase, self.pos.step = Phase.D_PRETRAIN.value, ck["position"]["step"]
+        done = other.schedule.pretrain_g_epochs
+        if ck["position"]["phase"] != "mle" and self.schedule.mle_continue and self.schedule.pretrain_g_epochs > done:
+            self.pos.index, self.pos.step = done, ck["position"]["step"]     # MLE goes on from epoch `done`
+        else:
+            # the curve axis continues after the epochs the starting point was trained for
+            self.cfg.schedule.pretrain_g_epochs = self.schedule.pretrain_g_epochs = done
+            if ck["position"]["phase"] != "mle":
+                self.pos.phase, self.pos.step = Phase.D_PRETRAIN.value, ck["position"]["step"]
         self.init_history = ck.get("history", [])
         self.sink.event(0, "init_from", {"path": str(path), "mle_epochs": ck["position"]["step"]})
         for row in self.init_history:
@@ -197,9 +201,15 @@ class Trainer:
     # --- units ---------------------------------------------------------------------------------------
     def _mle_epoch(self):
         s, p = self.schedule, self.pos
-        loss = steps.mle_epoch(self.gen, self.g_opt, self.train_data, s.batch_size, s.grad_clip, self.mle_step)
         epoch = p.index
-        values = {"loss/mle": loss}
+        values = {}
+        if s.ss_rate > 0:   # scheduled sampling: G's own tokens fed with a probability growing per epoch
+            values["mle/ss_prob"] = steps.ss_probability(s.ss_rate, epoch)
+            loss = steps.ss_mle_epoch(self.gen, self.g_opt, self.train_data, s.batch_size, s.grad_clip,
+                                      values["mle/ss_prob"], eos_id=self.ds.eos_id)
+        else:
+            loss = steps.mle_epoch(self.gen, self.g_opt, self.train_data, s.batch_size, s.grad_clip, self.mle_step)
+        values["loss/mle"] = loss
         last = epoch == s.pretrain_g_epochs - 1
         if epoch % self.cfg.eval.eval_every_epochs == 0 or last:
             values.update(self._eval_g())
@@ -214,7 +224,7 @@ class Trainer:
         self.gen.eval()
         y = self.gen.sample(s.batch_size, self.ds.seq_len)                            # (B, T)
         self.disc.eval()  # no dropout while scoring rewards
-        res = steps.rewards(s.reward, self.roll.policy, self.disc, y, s.rollout_num)
+        res = steps.rewards(s.reward, self.roll.policy, self._critic(), y, s.rollout_num)
         out = steps.pg_step(self.gen, self.pg_opt, y, res.q, s.reward_baseline, s.pg_loss_norm, s.grad_clip)
         self.sink.scalars(p.step, "adversarial", self._x(), {
             "g/reward_mean": out["q_mean"], "g/reward_last": out["q_last"],
@@ -231,6 +241,15 @@ class Trainer:
         idx = torch.randint(len(self.train_data), (s.batch_size,)).to(self.device)
         self.mle_step(self.train_data[idx])
         self.sink.scalars(p.step, "adversarial", self._x(), {"loss/mle": float(self.mle_step.take()[0])})
+
+    def _critic(self):
+        """What scores the roll-outs: D, or for PG-BLEU the BLEU against the training data (built once)."""
+        if self.schedule.reward != "bleu":
+            return self.disc
+        if getattr(self, "_bleu", None) is None:
+            from .bleu_reward import BleuCritic
+            self._bleu = BleuCritic(self.ds.train, self.ds.eos_id)
+        return self._bleu
 
     def _d_round(self, epochs: int, phase: str):
         """Fresh negatives and k epochs of D, balanced: as many real as generated sequences (a training set

@@ -7,8 +7,12 @@ import torch
 import torch.nn.functional as F
 
 from ..accel import CapturedStep
-from ..models import Discriminator, Generator, pad_mask
+from ..contract import Metric, register_metric
+from ..models import Discriminator, Generator, pad_mask, sample_categorical
 from ..rollout import RolloutResult, rollout_q
+
+register_metric(Metric("mle/ss_prob", "own-token probability", "Scheduled sampling: the probability that an "
+                       "MLE input token was G's own draw in this epoch.", False, (0, 1)))
 
 
 def batches(n: int, batch_size: int, device, shuffle: bool = True):
@@ -109,7 +113,7 @@ CONSTANT_REWARD = 0.5   # with Adam the scale barely matters: its step is invari
 def rewards(kind: str, policy: Generator, disc: Discriminator, y: torch.Tensor, n_rollouts: int) -> RolloutResult:
     """Q for every token of y under the run's reward: D's Monte-Carlo roll-outs (SeqGAN), a constant
     (policy gradient without D), or D's Q shuffled across the batch independently at each position
-    (the same values, credited to the wrong sequences)."""
+    (the same values, credited to the wrong sequences). PG-BLEU passes its BLEU critic as `disc`."""
     if kind == "constant":
         return RolloutResult(torch.full(y.shape, CONSTANT_REWARD, device=y.device), {}, {})
     res = rollout_q(policy, disc, y, n_rollouts, keep=(0,))
@@ -157,3 +161,47 @@ def real_subset(data: torch.Tensor, n: int) -> torch.Tensor:
     if n >= len(data):
         return data
     return data[torch.randperm(len(data))[:n].to(data.device)]
+
+
+# --- scheduled sampling (Bengio et al. 2015; the paper's SS baseline) -----------------------------------
+def ss_forward(gen: Generator, y: torch.Tensor, p_own: float):
+    """Logits (B, T, V) of y when, at each position after the first, the token fed is G's own draw from its
+    previous output with probability p_own and the true y_{t-1} otherwise. Also returns the tokens fed
+    before each position (B, T; column 0 is the start token) and which of them were G's own (B, T)."""
+    B, T = y.shape
+    h = torch.zeros(B, gen.hidden_dim, device=y.device, dtype=gen.out.weight.dtype)
+    state = (h, torch.zeros_like(h))
+    fed = [torch.full_like(y[:, 0], gen.start_token)]                    # (B,) per position: no in-place
+    own = [torch.zeros(B, dtype=torch.bool, device=y.device)]            # writes into what autograd saved
+    logits = []
+    for t in range(T):
+        state = gen.step(fed[t], state)
+        logits.append(gen.out(state[0]))                                 # (B, V)
+        if t + 1 < T:
+            draw = sample_categorical(logits[-1].detach())               # G's own token, no gradient through it
+            own.append(torch.rand(B, device=y.device) < p_own)
+            fed.append(torch.where(own[-1], draw, y[:, t]))
+    return torch.stack(logits, 1), torch.stack(fed, 1), torch.stack(own, 1)
+
+
+def ss_mle_epoch(gen: Generator, opt, data: torch.Tensor, batch_size: int, grad_clip: float,
+                 p_own: float, eos_id: Optional[int] = None) -> float:
+    """One MLE epoch with scheduled sampling (eager: the random choice of inputs differs per batch);
+    returns the mean per-token NLL of its batches. p_own = 0 is teacher-forced MLE."""
+    gen.train()
+    total, n = torch.zeros((), device=data.device), 0
+    for idx in batches(len(data), batch_size, data.device):
+        y = data[idx]
+        logits, _, _ = ss_forward(gen, y, p_own)
+        loss = mle_loss(logits, y, eos_id)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        clip_step(opt, gen.parameters(), grad_clip)
+        total += loss.detach()
+        n += 1
+    return total.item() / n if n else 0.0
+
+
+def ss_probability(rate: float, epoch: int) -> float:
+    """The probability of feeding G's own token in MLE epoch `epoch` (grows by `rate` per epoch)."""
+    return min(1.0, rate * epoch)
