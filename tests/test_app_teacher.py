@@ -187,6 +187,7 @@ def test_item6_a_failed_load_and_check_keeps_start_disabled(runs_root, monkeypat
     import ui.datasets as D
     from seqgan_core.data import DataError
     monkeypatch.setattr(D, "_REJECTED", OrderedDict())       # this test's refusal stays in this test
+    monkeypatch.setattr(D, "_CHECKED", OrderedDict())        # and no earlier test's check counts here
     at = open_page()
     at.selectbox(key="setup.preset").set_value("tiny").run()
     at.selectbox(key="setup.dataset").set_value("arithmetic").run()
