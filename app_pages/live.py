@@ -1,7 +1,7 @@
 """Live: one run as it trains, refreshed every second without reloading the page."""
 import streamlit as st
 
-from ui import live, state
+from ui import lesson_view, live, state
 
 REFRESH_S = 1.0
 WATCH_S = 3.0       # a run that is not training is only watched for a change of status
@@ -21,3 +21,5 @@ panel = st.fragment(live.panel, run_every=REFRESH_S if active else None)
 panel(str(run["dir"]), run["config"], status, live.schedule_signature(run_state.get("progress") or {}, run["config"]))
 if not active:
     st.fragment(live.watch_status, run_every=WATCH_S)(str(run["dir"]), status)
+
+lesson_view.controls_section(run, runs)

@@ -22,7 +22,7 @@ def test_finished_run_shows_every_view_with_real_numbers(runs_root):
     html = " ".join(h.proto.body for h in at.get("html"))
     assert "3 · Adversarial rounds" in html and "sg-tok" in html               # ribbon and shaded samples
     charts = {c.proto.id for c in at.get("plotly_chart")}
-    assert len(charts) == 6                                                   # NLL, D, reward, div, hist, Q map
+    assert len(charts) == 7               # NLL, D, reward, div, hist, Q map, and the controls' quality–diversity
     figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     nll = next(f for f in figures if f["layout"]["title"]["text"].startswith("Generator NLL"))
     assert {t["name"] for t in nll["data"]} == {"NLL-oracle", "NLL-test"}
@@ -108,3 +108,33 @@ def test_a_second_viewer_of_the_same_data_builds_no_figure(runs_root):
     RunDB(run_dir).put_scalars(10_000, "adversarial", 99, {"nll/oracle": 1.0})   # new data: charts rebuilt
     second.run()
     assert FIGURES.built > built
+
+
+def test_controls_are_branched_from_the_adversarial_start_and_judged_on_one_chart(runs_root, no_workers):
+    """One click queues the controls, each continuing the run's adversarial start with one change; their
+    evaluations join the run's on the quality–diversity chart, with a verdict from their last values."""
+    from seqgan_core.runs.store import list_runs
+    from ui.lesson_view import CONTROLS
+    run_dir = add_run(runs_root)
+    at = open_page(LIVE)
+    no_exception(at)
+    at.button(key=f"lesson.launch.{run_dir.name}").click().run()
+    no_exception(at)
+    branches = [r for r in list_runs(runs_root) if r["state"].get("branched_from") == run_dir.name]
+    assert sorted((r["config"]["schedule"]["reward"], r["config"]["schedule"]["reward_baseline"])
+                  for r in branches) == [("constant", "none"), ("discriminator", "batch_mean"), ("mle", "none"),
+                                         ("shuffled", "none")]
+    assert all(r["status"] == "queued" for r in branches) and len(branches) == len(CONTROLS)
+    constant = next(r for r in branches if r["config"]["schedule"]["reward"] == "constant")
+    db, last = RunDB(run_dir), RunDB(run_dir).latest_values()
+    step = max(r[0] for r in db.metrics_since(-1)) + 1
+    RunDB(constant["dir"]).put_scalars(step, "adversarial", 9, {"nll/oracle": last["nll/oracle"] + 1.0,
+                                                                "nll/test": last["nll/test"] + 1.0})
+    db.put_scalars(step, "adversarial", 9, {"nll/oracle": last["nll/oracle"], "nll/test": last["nll/test"]})
+    at.run()
+    no_exception(at)
+    qd = next(c for c in at.get("plotly_chart") if "Quality against diversity" in c.proto.spec)
+    names = [t["name"] for t in json.loads(qd.proto.spec)["data"]]
+    assert names[0] == "SeqGAN (this run)" and "constant reward" in names
+    text = " ".join(m.value for m in at.markdown)
+    assert "SeqGAN **beats** constant reward" in text

@@ -65,6 +65,11 @@ class SeriesCache:
         if not rows:
             return
         new = pd.DataFrame(rows, columns=COLUMNS)
+        if len(series.frame):
+            held = series.frame[series.frame["step"] >= series.last_step]
+            if len(held) == len(new) and (held[["step", "name", "value"]].to_numpy() ==
+                                          new[["step", "name", "value"]].to_numpy()).all():
+                return                 # only the rows already held: nothing changed, figures stay valid
         old = series.frame[series.frame["step"] < series.last_step] if len(series.frame) else series.frame
         series.frame = pd.concat([old, new], ignore_index=True) if len(old) else new
         series.last_step = int(new["step"].max())

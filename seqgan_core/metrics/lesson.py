@@ -17,6 +17,8 @@ from typing import Callable, Optional, Sequence
 
 import torch
 
+from ..models.generator import pad_mask
+
 GAP = "lesson/gap"
 Q_BEFORE = "lesson/q_before"
 Q_AFTER = "lesson/q_from_error"
@@ -123,7 +125,13 @@ def temperature_sweep(gen, ds, taus: Sequence[float] = SWEEP_TAUS, n: int = 2000
     for tau in taus:
         y = gen.sample(n, ds.seq_len, temperature=float(tau))
         logp = F.log_softmax(gen(test) / tau, dim=-1)                     # (M, T, V)
-        row = {"tau": float(tau), "nll/test": float(-logp.gather(2, test.unsqueeze(2)).mean()),
+        tok = -logp.gather(2, test.unsqueeze(2)).squeeze(2)                  # (M, T)
+        if ds.eos_id is not None:      # as NLL-test is measured in a run: no padding after the first end token
+            m = pad_mask(test, ds.eos_id).to(tok.dtype)
+            nll_test = float((tok * m).sum() / m.sum().clamp(min=1))
+        else:
+            nll_test = float(tok.mean())
+        row = {"tau": float(tau), "nll/test": nll_test,
                "entropy/test": float(-(logp.exp() * logp).sum(-1).mean())}
         if ds.oracle is not None:
             row["nll/oracle"] = float(ds.oracle.nll(y).mean())
