@@ -17,6 +17,7 @@ import streamlit as st
 from seqgan_core.runs.branch import BRANCH_POINTS, branch_run
 
 from . import series as S, state as U
+from .live import FIGURES
 
 # label -> (the one change, what it isolates)
 CONTROLS = {
@@ -55,9 +56,13 @@ def launch(run: dict, labels: list[str]) -> list[Path]:
     return made
 
 
+def _series(run: dict) -> S.RunSeries:
+    return S.run_series(run["dir"], run["state"])
+
+
 def eval_points(run: dict) -> pd.DataFrame:
     """(NLL-test, NLL-oracle) at each evaluation of a run, with its phase."""
-    series = S.run_series(run["dir"], run["state"])
+    series = _series(run)
     parts = [series.by_name.get(n) for n in ("nll/oracle", "nll/test")]
     if any(p is None or not len(p) for p in parts):
         return pd.DataFrame(columns=["step", "phase", "oracle", "test"])
@@ -162,8 +167,12 @@ def controls_section(run: dict, runs: list[dict]) -> None:
                 st.session_state[key] = sweep(run)
             except (RuntimeError, subprocess.TimeoutExpired) as e:
                 st.error(f"The sweep failed: {e}")
-    st.plotly_chart(quality_diversity(rows, st.session_state.get(key, [])), key=f"lesson.qd.{run['id']}",
-                    width="stretch", config={"displaylogo": False})
+    taus = st.session_state.get(key, [])
+    shown = [run] + list(have.values())
+    version = ("qd", tuple((r["id"], _series(r).generation, _series(r).version) for r in shown),
+               json.dumps(taus, sort_keys=True))
+    fig = FIGURES.get(version, lambda: quality_diversity(rows, taus))    # shared by every viewer of these runs
+    st.plotly_chart(fig, key=f"lesson.qd.{run['id']}", width="stretch", config={"displaylogo": False})
     lines = verdict(rows, "SeqGAN (this run)")
     if lines:
         st.markdown("\n".join(f"- {line}" for line in lines))
