@@ -121,6 +121,17 @@ def decode(data: bytes) -> tuple[str, str]:
     return text, how
 
 
+def _pick_column(names: list, column):
+    """The text column of a CSV header (the only one when none is named) and its index."""
+    if column is None:
+        if len(names) != 1:
+            raise DataError(f"the CSV has {len(names)} columns; choose one of: {', '.join(names)}")
+        column = names[0]
+    if column not in names:
+        raise DataError(f"the CSV has no column '{column}'; its columns are: {', '.join(names)}")
+    return column, names.index(column)
+
+
 def _csv_cells(text: str, column: Optional[str]) -> tuple[list[str], str]:
     """(the cells of the chosen column, its name). The header row names the columns."""
     header = text.split("\n", 1)[0]
@@ -133,13 +144,7 @@ def _csv_cells(text: str, column: Optional[str]) -> tuple[list[str], str]:
     except csv.Error as err:
         raise DataError(f"could not read the CSV: {err}") from None
     names = [name.strip() for name in rows[0]]
-    if column is None:
-        if len(names) != 1:
-            raise DataError(f"the CSV has {len(names)} columns; choose one of: {', '.join(names)}")
-        column = names[0]
-    if column not in names:
-        raise DataError(f"the CSV has no column '{column}'; its columns are: {', '.join(names)}")
-    at = names.index(column)
+    column, at = _pick_column(names, column)
     return [row[at] if at < len(row) else "" for row in rows[1:]], column
 
 
@@ -240,13 +245,7 @@ def _stream_records(lines, is_csv: bool, column: Optional[str]):
     csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))   # see _csv_cells
     reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
     names = [n.strip() for n in next(reader, [])]
-    if column is None:
-        if len(names) != 1:
-            raise DataError(f"the CSV has {len(names)} columns; choose one of: {', '.join(names)}")
-        column = names[0]
-    if column not in names:
-        raise DataError(f"the CSV has no column '{column}'; its columns are: {', '.join(names)}")
-    at = names.index(column)
+    column, at = _pick_column(names, column)
     return (row[at] if at < len(row) else "" for row in reader), column
 
 
