@@ -99,7 +99,9 @@ def quality_diversity(rows: dict[str, pd.DataFrame], taus: list[dict]) -> go.Fig
                                  mode="lines+markers+text", text=[f"τ {r['tau']:g}" for r in taus],
                                  textposition="top center", name="MLE start at temperature τ",
                                  line=dict(dash="dash", color="#7f7f7f")))
-    fig.update_layout(title=dict(text="Quality against diversity (lower-left is better on both)", x=0,
+    fig.update_layout(title=dict(text="Quality against diversity (lower-left is better on both)<br>"
+                                      "<sup>axes zoomed to these runs: compare positions, not distances "
+                                      "from zero; the large dot is each run's latest evaluation</sup>", x=0,
                                  y=0.97, yanchor="top"),
                       xaxis_title="NLL-test: how well G covers real data (lower is better)",
                       yaxis_title="NLL-oracle of G's samples (lower is better)",
@@ -141,8 +143,8 @@ def controls_section(run: dict, runs: list[dict]) -> None:
                    "checkpoint with one thing changed.")
         return
     have = controls_of(run, runs)
-    st.markdown("Each control continues from this run's adversarial start with one change: "
-                + "; ".join(f"**{k}**: {v[1]}" for k, v in CONTROLS.items()) + ".")
+    st.markdown("Each control continues from this run's adversarial start with one change:\n"
+                + "\n".join(f"- **{k}**: {v[1]}" for k, v in CONTROLS.items()))
     missing = [k for k in CONTROLS if k not in have]
     if missing:
         chosen = st.multiselect("Controls to train beside this run", missing, default=missing,
