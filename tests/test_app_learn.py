@@ -55,7 +55,7 @@ def test_rollout_snapshot_records_the_baseline_over_the_whole_batch():
     from seqgan_core.train import report
     q = torch.rand(16, 5)
     res = SimpleNamespace(q=q, completions={}, completion_scores={})
-    ds = SimpleNamespace(tokens=lambda ids: [str(i) for i in ids])
+    ds = SimpleNamespace(tokens=lambda ids: [str(i) for i in ids], metrics=(), oracle=None)
     for kind, want in (("none", torch.zeros(5)), ("batch_mean", q.mean().expand(5)),
                        ("position_mean", q.mean(0))):
         sched = SimpleNamespace(rollout_num=4, reward="discriminator", reward_baseline=kind, pg_loss_norm="mean")
