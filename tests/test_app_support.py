@@ -139,3 +139,13 @@ def test_ribbon_marks_the_current_phase_and_round_chips():
                         "schedule": {"g_steps": 1, "d_steps": 2, "k_epochs": 3, "rollout_num": 8}}, sched)
     assert "round 2 of 4" in html and html.count("<span class='sg-chip") == 3 and "k=3" in html
     assert html.count("class='sg-seg done'") == 2 and "sg-seg active" in html
+
+
+def test_shaded_samples_mark_the_first_grammatical_error():
+    from ui.tokens import shaded_block
+    html = shaded_block([["the", "dog", "sleep", "."], ["the", "dogs"]], [[0.6, 0.5, 0.1, 0.1], [0.5, 0.4]],
+                        [2, 2])
+    first, second = (part.split("sg-key")[0] for part in html.split("<div class='sg-seq'>")[1:3])
+    assert first.count("sg-err") == 1 and "first grammatical error" in first.split("sleep")[0]
+    assert "✗ ends here" in second and "sg-err" not in second
+    assert "class='sg-tok sg-err'" not in shaded_block([["a", "b"]], [[0.5, 0.5]])

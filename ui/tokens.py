@@ -15,6 +15,8 @@ CSS = """<style>
 .sg-roll{background:#fff;color:#111;border-style:dashed}
 .sg-cur{background:#ffd54f;color:#111;font-weight:700}
 .sg-key{font-size:.9rem;color:#333}
+.sg-err{outline:3px solid #d62728;outline-offset:1px}
+.sg-end{background:#fff;color:#d62728;border-color:#d62728;font-weight:700}
 </style>"""
 
 
@@ -24,19 +26,28 @@ def _tok(text: str, style: str = "", cls: str = "", title: str = "") -> str:
             f"{html.escape(text) or '&nbsp;'}</span>")
 
 
-def shaded(tokens: list[str], q: list[float], label: str = "") -> str:
-    """One sequence, each token on the colour of its Q (hover shows the value)."""
-    cells = [_tok(t, f"background:{q_css(v)};color:{text_on(v)}", title=f"t={i + 1}  Q={v:.3f}")
+def shaded(tokens: list[str], q: list[float], label: str = "", error: int | None = None) -> str:
+    """One sequence, each token on the colour of its Q (hover shows the value); with a grammar, the first
+    grammatical error outlined in red (or a red mark where the sentence stops too early or unfinished)."""
+    cells = [_tok(t, f"background:{q_css(v)};color:{text_on(v)}", "sg-err" if i == error else "",
+                  f"t={i + 1}  Q={v:.3f}" + ("  first grammatical error" if i == error else ""))
              for i, (t, v) in enumerate(zip(tokens, q))]
+    if error is not None and error >= len(tokens):
+        cells.append(_tok("✗ ends here", cls="sg-end", title="the sentence is not finished where it stops"))
     return f"<div class='sg-seq'><span class='sg-n'>{html.escape(label)}</span>{''.join(cells)}</div>"
 
 
-def shaded_block(token_rows: list[list[str]], q_rows: list[list[float]]) -> str:
-    """Several sequences shaded by Q, with a key to the colours."""
-    rows = "".join(shaded(t, q, f"{i + 1}.") for i, (t, q) in enumerate(zip(token_rows, q_rows)))
+def shaded_block(token_rows: list[list[str]], q_rows: list[list[float]], errors: list | None = None) -> str:
+    """Several sequences shaded by Q, with a key to the colours (and to the error marks, given errors:
+    each row's first-error position or None)."""
+    errors = errors or [None] * len(token_rows)
+    rows = "".join(shaded(t, q, f"{i + 1}.", e) for i, (t, q, e) in enumerate(zip(token_rows, q_rows, errors)))
     key = (f"<div class='sg-key'>{_tok('Q = 0', f'background:{q_css(0)};color:#fff')} D is sure it is generated "
            f"{_tok('0.5', f'background:{q_css(0.5)}')} unsure {_tok('Q = 1', f'background:{q_css(1)};color:#fff')}"
            f" D takes it for real</div>")
+    if any(e is not None for e in errors):
+        key += (f"<div class='sg-key'>{_tok('word', cls='sg-err')} the first grammatical error (the grammar cannot "
+                "continue there): does Q drop from it on?</div>")
     return CSS + rows + key
 
 
