@@ -63,7 +63,8 @@ def main() -> int:
         for r in range(args.rounds):
             for side, tree in (("before", base), ("after", REPO)):
                 results[side].append(bench(tree, args.threads))
-                print(f"round {r + 1}/{args.rounds}: {side} done", file=sys.stderr, flush=True)
+                print(f"round {r + 1}/{args.rounds}: {side} done: {json.dumps(results[side][-1])}", file=sys.stderr,
+                      flush=True)                                # kept even if a later round is cut off
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=REPO, capture_output=True)
     print(f"CPU, {args.threads} threads, best of {args.rounds} alternating rounds; before = {args.base}")
