@@ -62,7 +62,7 @@ def test_text_with_a_byte_order_mark(codec):
 def test_a_huge_file_is_refused_from_its_size_alone(tmp_path, monkeypatch):
     big = tmp_path / "big.txt"
     with open(big, "wb") as f:                       # sparse: 3 GB long, nothing written
-        f.truncate(3 * 2**30)
+        f.truncate(3 * 10**9)
 
     def no_reading(*args, **kwargs):
         raise AssertionError("the file was read")
@@ -283,3 +283,9 @@ def test_the_setup_preview_says_what_it_kept(tmp_path):
     assert not at.exception
     notes = [i.value for i in at.info]
     assert len(notes) == 1 and notes[0].startswith(f"kept {preview['report']['sampled']['kept']:,} of 2,000 lines")
+
+
+def test_sizes_are_said_in_the_browsers_units():
+    """The file picker shows decimal megabytes; a message about the same file must use the same units."""
+    from seqgan_core.data.upload import _size_text
+    assert _size_text(62_914_560) == "62.9 MB" and _size_text(2 * 10**9) == "2.0 GB" and _size_text(999) == "999 bytes"

@@ -43,8 +43,8 @@ from .common import (EOS_ID, MAX_SEQ_LEN, START_ID, TEXT_SPECIALS, UNK_ID, DataE
                      choice_option, encode, fit_length, float_option, int_option, length_counts, merge_options,
                      pad_rows, split_indices, unk_rate)
 
-MAX_FILE_BYTES = 2 * 2**30          # larger files are refused: even streaming them takes too long
-DEFAULT_SAMPLE_BYTES = 50 * 2**20   # larger files are sampled down to about this much text
+MAX_FILE_BYTES = 2 * 10**9          # larger files are refused: even streaming them takes too long
+DEFAULT_SAMPLE_BYTES = 50 * 10**6   # larger files are sampled down to about this much text
 DEFAULT_MAX_BYTES = MAX_FILE_BYTES
 STREAM_CHECK_CHARS = 2**20          # a streamed file that fails the control-code test this early stops here
 AUTO_LENGTH_SHARE = 0.99
@@ -64,9 +64,10 @@ Source = Union[bytes, str, Path]
 
 
 def _size_text(n: int) -> str:
-    if n >= 2**30:
-        return f"{n / 2**30:.1f} GB"
-    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n:,} bytes"
+    """Decimal units, as the browser's file picker shows a file's size (60 MiB reads 62.9 MB there)."""
+    if n >= 10**9:
+        return f"{n / 10**9:.1f} GB"
+    return f"{n / 10**6:.1f} MB" if n >= 10**6 else f"{n:,} bytes"
 
 
 def source_size(source: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
