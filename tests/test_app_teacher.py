@@ -370,3 +370,16 @@ def test_item1_the_page_is_redrawn_when_the_runs_schedule_changes(runs_root, mon
     make_alive(run_dir, schedule={"g_steps": 3, "d_steps": 1, "k_epochs": 1, "rollout_num": 4})
     ui.live.panel(str(run_dir), cfg, "running", shown)                # another tab's change took effect
     assert reruns == ["app"]
+
+
+def test_item15_a_refused_file_is_said_once_not_followed_by_choose_a_file(runs_root, monkeypatch):
+    import streamlit
+    from types import SimpleNamespace
+    monkeypatch.setattr(streamlit, "file_uploader",
+                        lambda *a, **k: SimpleNamespace(getvalue=lambda: b"", name="x.txt"))
+    at = open_page()
+    at.selectbox(key="setup.dataset").set_value("upload").run()
+    no_exception(at)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "the file is empty" in errors[0], errors      # said once, with its reason
+    assert at.button(key="setup.start").disabled

@@ -74,6 +74,8 @@ def shape_hint(name: str, options: dict) -> Optional[tuple[int, int]]:
 def missing_input(name: str, options: dict) -> Optional[str]:
     """A data set that reads a file cannot start before one is chosen."""
     if "path" in specs()[name].options_help and not options.get("path"):
+        if st.session_state.get(f"setup.upload_refused.{name}"):     # already said under the file picker
+            return "data set: the chosen file was refused (the reason is under the file picker)"
         return "data set: choose a file to upload first (.txt, one sequence per line, or .csv)"
     return None
 
@@ -168,12 +170,15 @@ def _upload_widget(name: str) -> Optional[Path]:
     """A .txt / .csv uploader; the file is saved so the run can be reproduced from the same bytes."""
     file = st.file_uploader("Your file: one sequence per line (.txt) or a column of a .csv",
                             type=["txt", "csv", "tsv"], key=f"setup.upload.{name}")
+    refused = f"setup.upload_refused.{name}"
+    st.session_state[refused] = False
     if file is None:
         return None
     try:
         return save_uploaded(file.getvalue(), file.name)
     except DataError as e:
         st.error(str(e))
+        st.session_state[refused] = True
         return None
 
 
