@@ -93,17 +93,13 @@ _METRICS = [
     Metric("lesson/valid_batch", "valid share (g-step)", "Share of the g-step's samples the grammar accepts.",
            False, (0, 1)),
 ]
+_METRICS.append(Metric("mle/ss_prob", "own-token probability", "Scheduled sampling: the probability that an "
+                       "MLE input token was G's own draw in this epoch.", False, (0, 1)))
 for _n in (2, 3, 4, 5):
     _METRICS.append(Metric(f"bleu/{_n}", f"BLEU-{_n} vs {BLEU_REFS:,} test lines",
                            f"BLEU-{_n} of samples against the first {BLEU_REFS:,} lines of the test set (all of "
                            "it when smaller) as references; <unk> never counts as a match.", False, (0, 1)))
 METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
-
-
-def register_metric(metric: Metric) -> Metric:
-    """Data sets or methods with metrics of their own add them here (at import, idempotent)."""
-    METRICS.setdefault(metric.name, metric)
-    return METRICS[metric.name]
 
 
 def label(name: str) -> str:

@@ -56,13 +56,8 @@ def launch(run: dict, labels: list[str]) -> list[Path]:
     return made
 
 
-def _series(run: dict) -> S.RunSeries:
-    return S.run_series(run["dir"], run["state"])
-
-
-def eval_points(run: dict) -> pd.DataFrame:
+def eval_points(series: S.RunSeries) -> pd.DataFrame:
     """(NLL-test, NLL-oracle) at each evaluation of a run, with its phase."""
-    series = _series(run)
     parts = [series.by_name.get(n) for n in ("nll/oracle", "nll/test")]
     if any(p is None or not len(p) for p in parts):
         return pd.DataFrame(columns=["step", "phase", "oracle", "test"])
@@ -156,8 +151,9 @@ def controls_section(run: dict, runs: list[dict]) -> None:
             st.rerun()
     if have:
         st.caption("Controls: " + " · ".join(f"{k} ({r['status']})" for k, r in have.items()))
-    rows = {"SeqGAN (this run)": eval_points(run)}
-    rows.update({k: eval_points(r) for k, r in have.items()})
+    shown = {"SeqGAN (this run)": run, **have}
+    series = {k: S.run_series(r["dir"], r["state"]) for k, r in shown.items()}     # read once per rerun
+    rows = {k: eval_points(v) for k, v in series.items()}
     rows = {k: v for k, v in rows.items() if len(v)}
     if "SeqGAN (this run)" not in rows:
         st.caption("The chart needs NLL-oracle and NLL-test: a data set with an exact or sampled oracle.")
@@ -170,8 +166,7 @@ def controls_section(run: dict, runs: list[dict]) -> None:
             except (RuntimeError, subprocess.TimeoutExpired) as e:
                 st.error(f"The sweep failed: {e}")
     taus = st.session_state.get(key, [])
-    shown = [run] + list(have.values())
-    version = ("qd", tuple((r["id"], _series(r).generation, _series(r).version) for r in shown),
+    version = ("qd", tuple((shown[k]["id"], v.generation, v.version) for k, v in series.items()),
                json.dumps(taus, sort_keys=True))
     fig = FIGURES.get(version, lambda: quality_diversity(rows, taus))    # shared by every viewer of these runs
     st.plotly_chart(fig, key=f"lesson.qd.{run['id']}", width="stretch", config={"displaylogo": False})

@@ -7,13 +7,8 @@ import torch
 import torch.nn.functional as F
 
 from ..accel import CapturedStep
-from ..contract import Metric, register_metric
 from ..models import Discriminator, Generator, pad_mask, sample_categorical
 from ..rollout import RolloutResult, rollout_q
-
-register_metric(Metric("mle/ss_prob", "own-token probability", "Scheduled sampling: the probability that an "
-                       "MLE input token was G's own draw in this epoch.", False, (0, 1)))
-
 
 def batches(n: int, batch_size: int, device, shuffle: bool = True):
     """Index batches over n items; the authors drop the last partial batch (9,984 of 10,000). On a GPU
