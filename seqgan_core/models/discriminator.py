@@ -11,6 +11,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .generator import finished
+
 from .. import accel
 
 
@@ -36,6 +38,7 @@ class Discriminator(nn.Module):
                  l2_reg: float = 0.2):
         super().__init__()
         self.emb = nn.Embedding(vocab_size, emb_dim)
+        self.eos_id: Optional[int] = None      # set for data sets with an end token (models.build_models)
         self.convs = nn.ModuleList(nn.Conv1d(emb_dim, n, f) for f, n in zip(filter_sizes, num_filters))
         total = sum(num_filters)
         self.highway = Highway(total)
@@ -56,6 +59,8 @@ class Discriminator(nn.Module):
                 m.bias.fill_(0.1)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
+        if self.eos_id is not None:    # roll-out completions too: what follows the first <eos> is not read
+            x = finished(x, self.eos_id)
         e = self.emb(x).transpose(1, 2)                                # (B, E, T)
         if self.packed:
             pooled = self._packed_pool(e)

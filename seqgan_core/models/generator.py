@@ -59,6 +59,13 @@ def pad_mask(y: torch.Tensor, eos_id: int) -> torch.Tensor:
     return (torch.cumsum(is_eos, dim=1) - is_eos) == 0          # no end token strictly before t
 
 
+def finished(y: torch.Tensor, eos_id: int) -> torch.Tensor:
+    """y with every token after a row's first end token replaced by the end token: a sentence is over at
+    its first <eos>, and data rows are padded that way. G is trained (masked MLE) on the tokens up to the
+    first <eos> only, so what it would draw after it is noise that must not reach D, the oracle or a chart."""
+    return y.masked_fill(~pad_mask(y, eos_id), eos_id)
+
+
 def greedy(logits: torch.Tensor) -> torch.Tensor:
     """Deterministic 'sampler' (argmax), used to compare implementations exactly."""
     return logits.argmax(dim=1)
@@ -68,6 +75,7 @@ class Generator(nn.Module):
     def __init__(self, vocab_size: int, emb_dim: int = 32, hidden_dim: int = 32, start_token: int = 0):
         super().__init__()
         self.vocab_size, self.start_token = vocab_size, start_token
+        self.eos_id: Optional[int] = None      # set for data sets with an end token: samples are finished
         self.emb = nn.Embedding(vocab_size, emb_dim)
         self.lstm = nn.LSTM(emb_dim, hidden_dim, batch_first=True)
         self.out = nn.Linear(hidden_dim, vocab_size)
@@ -141,4 +149,4 @@ class Generator(nn.Module):
                 state = self.step(tok, state)
                 tok = draw(self.out(state[0]) / temperature)
                 out[lo:lo + m, t] = tok
-        return out
+        return out if self.eos_id is None else finished(out, self.eos_id)

@@ -73,7 +73,8 @@ def load_models(run_dir: str | Path, device: str = "cpu"):
     if problem:
         raise ValueError(problem)
     vocab = ck["gen"]["out.weight"].shape[0]
-    gen, disc = build_models(cfg, vocab, torch.device(device), start_id=int(ck.get("start_id", 0)))
+    gen, disc = build_models(cfg, vocab, torch.device(device), start_id=int(ck.get("start_id", 0)),
+                             eos_id=ck.get("eos_id"))
     gen.load_state_dict(ck["gen"])
     disc.load_state_dict(ck["disc"])
     roll = RolloutPolicy(gen, cfg.schedule.rollout_delay)

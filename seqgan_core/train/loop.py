@@ -95,7 +95,7 @@ class Trainer:
     def _build_models(self):
         c, s, dev = self.cfg, self.schedule, self.device
         start = self.ds.start_id if self.ds.start_id is not None else 0
-        self.gen, self.disc = build_models(c, self.ds.vocab_size, dev, start_id=start)
+        self.gen, self.disc = build_models(c, self.ds.vocab_size, dev, start_id=start, eos_id=self.ds.eos_id)
         self.g_opt = accel.adam(self.gen.parameters(), s.g_lr, dev)
         # The authors give PG its own Adam; reusing the MLE moments derails PG (REFERENCE.md probe).
         self.pg_opt = accel.adam(self.gen.parameters(), s.pg_lr, dev) if s.fresh_pg_optimizer else self.g_opt
@@ -225,7 +225,8 @@ class Trainer:
         y = self.gen.sample(s.batch_size, self.ds.seq_len)                            # (B, T)
         self.disc.eval()  # no dropout while scoring rewards
         res = steps.rewards(s.reward, self.roll.policy, self._critic(), y, s.rollout_num)
-        out = steps.pg_step(self.gen, self.pg_opt, y, res.q, s.reward_baseline, s.pg_loss_norm, s.grad_clip)
+        out = steps.pg_step(self.gen, self.pg_opt, y, res.q, s.reward_baseline, s.pg_loss_norm, s.grad_clip,
+                             eos_id=self.ds.eos_id)
         self.sink.scalars(p.step, "adversarial", self._x(), {
             "g/reward_mean": out["q_mean"], "g/reward_last": out["q_last"],
             "g/pg_loss": out["loss"], "g/entropy": out["entropy"],
@@ -342,6 +343,7 @@ class Trainer:
         return {
             "format": CHECKPOINT_FORMAT, "config": cfg.to_json(), "position": dataclasses.asdict(self.pos),
             "start_id": int(self.gen.start_token),           # the token layout G was trained with
+            "eos_id": self.ds.eos_id,                        # where samples end (readers without the data set)
             "gen": self.gen.state_dict(), "disc": self.disc.state_dict(), "g_opt": self.g_opt.state_dict(),
             "pg_opt": self.pg_opt.state_dict(), "d_opt": self.d_opt.state_dict(),
             "roll": self.roll.state_dict(), "rng": rng, "pending": json.dumps(self.control.pending),

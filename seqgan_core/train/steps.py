@@ -77,24 +77,33 @@ def reward_baseline(q: torch.Tensor, kind: str) -> torch.Tensor:
     raise ValueError(f"unknown reward baseline {kind}")
 
 
-def pg_loss(gen: Generator, y: torch.Tensor, q: torch.Tensor, baseline: str = "none", norm: str = "sum"):
-    """−Σ_b,t log G(y_t | y_<t) · (Q − baseline), summed (authors) or averaged over the B·T tokens.
+def pg_loss(gen: Generator, y: torch.Tensor, q: torch.Tensor, baseline: str = "none", norm: str = "sum",
+            eos_id: Optional[int] = None):
+    """−Σ_b,t log G(y_t | y_<t) · (Q − baseline), summed (authors) or averaged over the tokens that count.
+    With an end token, only the tokens up to each row's first <eos> count: the ones after it are padding,
+    not G's choices.
 
     Returns (loss, log G(y_t) detached (B, T), mean per-token entropy of G along y)."""
     logp_all = F.log_softmax(gen(y), dim=-1)                            # (B, T, V)
     logp = logp_all.gather(2, y.unsqueeze(2)).squeeze(2)                # (B, T)
     adv = (q - reward_baseline(q, baseline)).detach()
-    loss = -(logp * adv).sum()
+    entropy_t = -(logp_all.exp() * logp_all).sum(-1)                    # (B, T)
+    if eos_id is None:
+        loss, entropy, count = -(logp * adv).sum(), entropy_t.mean(), y.numel()
+    else:
+        m = pad_mask(y, eos_id).to(logp.dtype)
+        count = m.sum().clamp(min=1)
+        loss, entropy = -(logp * adv * m).sum(), (entropy_t * m).sum() / count
     if norm == "mean":
-        loss = loss / y.numel()
-    entropy = -(logp_all.exp() * logp_all).sum(-1).mean().detach()
-    return loss, logp.detach(), entropy
+        loss = loss / count
+    return loss, logp.detach(), entropy.detach()
 
 
-def pg_step(gen: Generator, opt, y, q, baseline: str, norm: str, grad_clip: float) -> dict:
+def pg_step(gen: Generator, opt, y, q, baseline: str, norm: str, grad_clip: float,
+            eos_id: Optional[int] = None) -> dict:
     """One policy-gradient minibatch; its statistics are read from the device in one transfer."""
     gen.train()
-    loss, logp, entropy = pg_loss(gen, y, q, baseline, norm)
+    loss, logp, entropy = pg_loss(gen, y, q, baseline, norm, eos_id)
     opt.zero_grad(set_to_none=True)
     loss.backward()
     clip_step(opt, gen.parameters(), grad_clip)
