@@ -358,6 +358,9 @@ class StoreSink:
     def poll(self):
         return self.db.take_control()
 
+    def urgent(self):   # inside a unit the worker reads the same queue (schedule changes wait in the trainer)
+        return self.db.take_control()
+
 
 def create_run(cfg: RunConfig, root: Optional[Path] = None, run_dir: Optional[Path] = None) -> Path:
     """A new run directory with its config and a 'queued' status."""
