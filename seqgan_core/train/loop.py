@@ -393,7 +393,7 @@ class Trainer:
             "phase": p.phase, "index": p.index, "phase_total": self._phase_lengths()[p.phase], "g_done": p.g_done,
             "d_done": p.d_done, "step": p.step, "paused": self.control.paused,
             "schedule": self.control.live_schedule(), "pending": dict(self.control.pending),
-            "elapsed_s": elapsed, "eta_s": eta, "unit": self._in_unit,
+            "elapsed_s": elapsed, "eta_s": eta, "unit": dict(self._in_unit) if self._in_unit else None,
             "fraction": (elapsed / (elapsed + eta)) if eta is not None and elapsed + eta > 0 else None,
         })
 
