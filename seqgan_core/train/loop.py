@@ -222,8 +222,8 @@ class Trainer:
         """Between two minibatches (or roll-out chunks) of a unit, a few times a second at most: read requests
         (a pause waits here, a stop abandons the unit) and report how far the unit is."""
         now = time.time()
-        if now - self._last_tick < self.poll_every_s:
-            return
+        if self._in_unit is None or now - self._last_tick < self.poll_every_s:
+            return                   # (a unit's work called outside run(), e.g. by a benchmark)
         self._last_tick = now
         self._in_unit.update(part=part, done=done, total=total)
         if not self.control.within_unit(self._paused_in_unit):
@@ -416,6 +416,7 @@ class Trainer:
             "roll": self.roll.state_dict(), "rng": rng, "pending": json.dumps(self.control.pending),
             "unit_time": json.dumps(self.clock.unit_time), "elapsed_s": self.clock.elapsed(),
             "marks": json.dumps(self.sink.marks()) if marks else "{}",
+            "ckpt_cost": float(self._ckpt_cost or 0.0),     # so the checkpoint rule holds from a resume on
         }
 
     def load_state(self, ck: dict):
@@ -433,6 +434,7 @@ class Trainer:
         self.clock.unit_time = json.loads(ck.get("unit_time", "{}"))
         self.clock.elapsed_before = float(ck.get("elapsed_s", 0.0))
         self.marks = json.loads(ck.get("marks", "{}"))
+        self._ckpt_cost = float(ck.get("ckpt_cost", 0.0)) or None
         torch.set_rng_state(ck["rng"]["torch"])
         if "cuda" in ck["rng"] and self.device.type == "cuda":
             torch.cuda.set_rng_state(ck["rng"]["cuda"], self.device)
