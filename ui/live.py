@@ -70,12 +70,16 @@ def eta_line(progress: dict, status: str, heartbeat: float | None = None) -> Non
     if status == "finished":
         frac = 1.0
     elapsed, eta = progress.get("elapsed_s"), progress.get("eta_s")
+    span = progress.get("eta_range_s") or [eta, eta]
     if status == "running" and heartbeat and elapsed is not None:
         since = max(0.0, time.time() - float(heartbeat))
         elapsed, eta = elapsed + since, (max(0.0, eta - since) if eta is not None else None)
+        span = [max(0.0, v - since) if v is not None else None for v in span]
     text = f"elapsed {ribbon.clock(elapsed)}"
     if status in U.ACTIVE_STATUSES:                 # a stopped run has no time left to estimate
         text += f" · ETA {ribbon.clock(eta)}"
+        if eta is not None and span[0] is not None and ribbon.clock(span[0]) != ribbon.clock(span[1]):
+            text += f" (likely {ribbon.clock(span[0])}–{ribbon.clock(span[1])})"
     if progress.get("pending"):
         waiting = ", ".join(f"{k} = {v}" for k, v in progress["pending"].items())
         text += f" · from the next round: {waiting}"

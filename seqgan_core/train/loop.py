@@ -382,18 +382,20 @@ class Trainer:
         return {k: max(0, v) for k, v in rem.items()}
 
     def eta_seconds(self, estimates: Optional[dict] = None) -> Optional[float]:
-        """Remaining time from the measured mean time of each kind of unit (or given estimates)."""
+        """Remaining time from this run's own unit times, blended with the estimates (report.Clock)."""
         return self.clock.eta(self.remaining_units(), estimates)
 
     def _report(self):
         p = self.pos
-        eta = self.eta_seconds(self.estimates)
+        span = self.clock.eta_range(self.remaining_units(), self.estimates)
+        eta = None if span is None else span[1]
         elapsed = self.clock.elapsed()
         self.sink.progress({
             "phase": p.phase, "index": p.index, "phase_total": self._phase_lengths()[p.phase], "g_done": p.g_done,
             "d_done": p.d_done, "step": p.step, "paused": self.control.paused,
             "schedule": self.control.live_schedule(), "pending": dict(self.control.pending),
-            "elapsed_s": elapsed, "eta_s": eta, "unit": dict(self._in_unit) if self._in_unit else None,
+            "elapsed_s": elapsed, "eta_s": eta, "eta_range_s": None if span is None else [span[0], span[2]],
+            "unit": dict(self._in_unit) if self._in_unit else None,
             "fraction": (elapsed / (elapsed + eta)) if eta is not None and elapsed + eta > 0 else None,
         })
 
@@ -414,7 +416,7 @@ class Trainer:
             "gen": self.gen.state_dict(), "disc": self.disc.state_dict(), "g_opt": self.g_opt.state_dict(),
             "pg_opt": self.pg_opt.state_dict(), "d_opt": self.d_opt.state_dict(),
             "roll": self.roll.state_dict(), "rng": rng, "pending": json.dumps(self.control.pending),
-            "unit_time": json.dumps(self.clock.unit_time), "elapsed_s": self.clock.elapsed(),
+            "unit_time": json.dumps(self.clock.dump()), "elapsed_s": self.clock.elapsed(),
             "marks": json.dumps(self.sink.marks()) if marks else "{}",
             "ckpt_cost": float(self._ckpt_cost or 0.0),     # so the checkpoint rule holds from a resume on
         }
@@ -431,7 +433,7 @@ class Trainer:
         self.d_opt.load_state_dict(ck["d_opt"])
         self.roll.load_state_dict(ck["roll"])
         self.control.pending = json.loads(ck.get("pending", "{}"))
-        self.clock.unit_time = json.loads(ck.get("unit_time", "{}"))
+        self.clock.load(json.loads(ck.get("unit_time", "{}")))
         self.clock.elapsed_before = float(ck.get("elapsed_s", 0.0))
         self.marks = json.loads(ck.get("marks", "{}"))
         self._ckpt_cost = float(ck.get("ckpt_cost", 0.0)) or None
