@@ -44,7 +44,8 @@ class Inside(Control):
 def _run(cfg, tmp_path, name, control=None):
     rec = Progress()
     tr = Trainer(cfg, rec, control, checkpoint_dir=tmp_path / name)
-    tr.poll_every_s = 0.0             # read requests at every minibatch, so the test does not depend on speed
+    tr.poll_every_s = 0.0             # read requests at every minibatch of every unit, however short, so the
+    tr.answer_inside_over_s = 0.0     # test does not depend on speed
     if control:
         control.trainer = tr
     return tr, rec
@@ -119,3 +120,35 @@ def test_item3_schedule_changes_read_inside_a_unit_wait_for_its_end(tmp_path, un
     sched = [e for e in rec.events if e[1] == "schedule"]
     # read during round 2's first g-step (index 1): it applies from the next round, as between units
     assert sched and sched[0][2]["from_round"] == 2 and sched[0][2]["g_steps"] == 2
+
+
+class Queue(Control, Progress):
+    """The run store's behaviour: one queue read between units and inside them. A stop is put in it as soon as
+    the trainer reports being in D pre-training round 2 at minibatch 7."""
+
+    def __init__(self):
+        Progress.__init__(self)
+        self.queue, self.at = [], None
+
+    def progress(self, info):
+        u = info.get("unit") or {}
+        if self.at is None and u.get("label", "").startswith("D pre-training round 2") and u["done"] >= 7:
+            self.queue.append({"command": "stop", "payload": {}})
+            self.at = info["step"]
+
+    def poll(self):
+        out, self.queue = self.queue, []
+        return out
+
+    urgent = poll
+
+
+@pytest.mark.parametrize("long_units", [True, False])
+def test_item3_a_short_unit_answers_at_its_end_without_a_copy(tmp_path, long_units):
+    q = Queue()
+    tr = Trainer(preset("tiny"), q, q, checkpoint_dir=tmp_path / "b")
+    tr.poll_every_s = 0.0
+    tr.answer_inside_over_s = 0.0 if long_units else float("inf")   # inf: every unit counts as short
+    assert tr.run() == "stopped"
+    # a long unit is dropped at once; a short one (no copy of its start) is finished first
+    assert tr.pos.step == q.at + (0 if long_units else 1)

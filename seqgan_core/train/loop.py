@@ -39,6 +39,9 @@ from .control import Control, Controller, Sink
 CHEAP_CHECKPOINT = 0.05     # a round's checkpoint is written when it costs at most this share of the training time
 
 POLL_EVERY_S = 0.5     # inside a unit: how often requests are read and the unit's progress is reported
+ANSWER_INSIDE_OVER_S = 2.0   # a unit expected to take longer is copied at its start so that requests act
+                             # inside it (the copy costs 2-500 ms: bench_checkpoint); a shorter one answers
+                             # at its end, within this many seconds
 
 D_PROBE = 256          # real and generated sequences D scores after each D phase (histograms, accuracy)
 
@@ -99,7 +102,7 @@ class Trainer:
         if cfg.init_from:
             self._init_from(cfg.init_from)
         self.estimates: Optional[dict] = None          # seconds per unit before any was measured
-        self.poll_every_s = POLL_EVERY_S
+        self.poll_every_s, self.answer_inside_over_s = POLL_EVERY_S, ANSWER_INSIDE_OVER_S
         self._unit_start: Optional[dict] = None        # the state before the running unit (for a stop inside it)
         self._in_unit: Optional[dict] = None           # the running unit's progress: label, part, done, total
         self._last_tick = 0.0
@@ -164,7 +167,9 @@ class Trainer:
                 self.checkpoint()
                 return "stopped"
             t0 = self._last_tick = time.time()
-            self._unit_start = _cloned(self.state(marks=False)) if self.ckpt_dir is not None else None
+            expect = self.clock.per_unit(self._next_kind(), self.estimates)
+            inside = self.ckpt_dir is not None and (expect is None or expect[1] >= self.answer_inside_over_s)
+            self._unit_start = _cloned(self.state(marks=False)) if inside else None
             try:
                 kind = self._unit()
             except UnitAbandoned:
@@ -185,20 +190,17 @@ class Trainer:
         """Run the next unit of work; returns its kind (for timing)."""
         p, s = self.pos, self.schedule
         self._in_unit = {"label": self._unit_label(), "part": "", "done": 0, "total": 0}
-        if p.phase == Phase.MLE.value:
-            kind = "mle"
+        kind = self._next_kind()
+        if kind == "mle":
             self._mle_epoch()
-        elif p.phase == Phase.D_PRETRAIN.value:
-            kind = "d_pretrain"
+        elif kind == "d_pretrain":
             self._d_round(s.pretrain_d_epochs, "d_pretrain")
             p.index += 1
             self._pending_checkpoint = self._checkpoint_due()
-        elif p.g_done < s.g_steps:
-            kind = "g_step"
+        elif kind == "g_step":
             self._g_step()
             p.g_done += 1
         else:
-            kind = "d_step"
             self._d_round(s.k_epochs, "adversarial")
             p.d_done += 1
         p.step += 1
@@ -208,6 +210,12 @@ class Trainer:
             self._pending_checkpoint = False
             self.checkpoint()
         return kind
+
+    def _next_kind(self) -> str:
+        p = self.pos
+        if p.phase in (Phase.MLE.value, Phase.D_PRETRAIN.value):
+            return p.phase
+        return "g_step" if p.g_done < self.schedule.g_steps else "d_step"
 
     def _unit_label(self) -> str:
         p, s = self.pos, self.schedule
@@ -219,14 +227,15 @@ class Trainer:
         return f"round {p.index + 1}/{s.adv_rounds}, {step}"
 
     def _tick(self, done: int, total: int, part: str) -> None:
-        """Between two minibatches (or roll-out chunks) of a unit, a few times a second at most: read requests
-        (a pause waits here, a stop abandons the unit) and report how far the unit is."""
+        """Between two minibatches (or roll-out chunks) of a unit, a few times a second at most: report how far
+        the unit is and, in a unit whose start was copied, read requests (a pause waits here, a stop abandons
+        the unit)."""
         now = time.time()
         if self._in_unit is None or now - self._last_tick < self.poll_every_s:
             return                   # (a unit's work called outside run(), e.g. by a benchmark)
         self._last_tick = now
         self._in_unit.update(part=part, done=done, total=total)
-        if not self.control.within_unit(self._paused_in_unit):
+        if self._unit_start is not None and not self.control.within_unit(self._paused_in_unit):
             raise UnitAbandoned()
         self._report()
 
