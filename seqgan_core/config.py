@@ -108,8 +108,11 @@ class EvalConfig:
     eval_every_rounds: int = _f(5, "Evaluate every this many adversarial rounds.")
     nll_samples: int = _f(10000, "Generator samples scored by the oracle for NLL-oracle (paper: ~10k).")
     snapshot_samples: int = _f(8, "Samples kept with their per-token Q in each snapshot.")
-    checkpoint_every_rounds: int = _f(10, "Save a checkpoint every this many D pre-training or adversarial "
-                                          "rounds (MLE: at each evaluation; always at phase ends, pause, stop).")
+    checkpoint_every_rounds: int = _f(10, "Save a checkpoint at least every this many D pre-training or "
+                                          "adversarial rounds, and after any round once a checkpoint costs at most "
+                                          "5 % of the training since the last one (so every round at classroom and "
+                                          "paper scale on a CPU). MLE: at each evaluation; always at phase ends, "
+                                          "pause, stop.")
 
 
 @dataclass

@@ -1,7 +1,11 @@
 """Cost of a run on this device, from a quick measurement of its real building blocks (not a guess).
 
-Times one MLE minibatch, one D minibatch, one roll-out of a single copy (N = 1) and a sampling pass, with
-the run's own model sizes, then scales each by how often the schedule repeats it. Takes a few seconds.
+Times one MLE minibatch, one D minibatch, the roll-outs of a minibatch with up to ROLLOUT_PROBE copies per
+prefix, a sampling pass and a teacher-forced scoring pass, with the run's own model sizes, then scales each
+by how often the schedule repeats it (roll-outs linearly in N; the evaluation as sampling plus scoring of
+nll_samples sequences and scoring of the test set). Takes a few seconds. It is a snapshot of this machine
+at one moment: on a shared machine the load changes, so a running run's ETA blends it with the run's own
+unit times (train.report.Clock).
 """
 from __future__ import annotations
 
@@ -13,8 +17,11 @@ from . import accel
 from .config import RunConfig, check
 from .device import resolve_device
 from .models import build_models
+from .metrics.evaluate import mean_nll
 from .rollout import rollout_q
 from .train import steps
+
+ROLLOUT_PROBE = 4   # copies per prefix timed: N = 1 leaves chunks part-empty and overstates N = 16 by ~1.4x
 
 
 def _timed(fn, dev: torch.device, repeats: int = 2) -> float:
@@ -53,7 +60,10 @@ def estimate(cfg: RunConfig, vocab_size: int | None = None, seq_len: int | None 
     t_mle = _timed(lambda: mle_step(batch), dev, 5 if dev.type == "cuda" else 2)
     t_d = _timed(lambda: d_step(batch, labels), dev, 20 if dev.type == "cuda" else 2)
     t_sample_row = _timed(lambda: gen.sample(sample_n, T), dev, 1) / sample_n
-    t_roll1 = _timed(lambda: rollout_q(gen, disc, batch, 1), dev, 1)
+    n_probe = max(1, min(s.rollout_num, ROLLOUT_PROBE))
+    t_rollouts = _timed(lambda: rollout_q(gen, disc, batch, n_probe), dev, 1) * s.rollout_num / n_probe
+    rows = torch.randint(0, V, (min(1024, max(B, cfg.eval.nll_samples)), T), device=dev)
+    t_score_row = _timed(lambda: mean_nll(gen, rows), dev, 1) / len(rows)
     t_pg = t_mle  # one PG minibatch costs what one MLE minibatch costs (same forward/backward)
     if s.ss_rate > 0:   # scheduled sampling steps through the sequence, drawing a token at each position
         t_mle = _timed(lambda: steps.ss_mle_epoch(gen, g_opt, batch, B, s.grad_clip, 0.5), dev, 1)
@@ -67,11 +77,13 @@ def estimate(cfg: RunConfig, vocab_size: int | None = None, seq_len: int | None 
     def d_round(epochs: int) -> float:
         return s.num_negatives * t_sample_row + epochs * (2 * s.num_negatives // B) * t_d
 
-    t_eval = cfg.eval.nll_samples * t_sample_row * 1.5  # sampling + scoring by the oracle
+    n_test = int(opts.get("num_test", 2000))
+    # sampling, scoring by the oracle (G's size), and G's NLL on the test set
+    t_eval = cfg.eval.nll_samples * (t_sample_row + t_score_row) + n_test * t_score_row
     out = {
         "mle_epoch": (n_train // B) * t_mle,
         "d_pretrain_round": d_round(s.pretrain_d_epochs),
-        "g_step": B * t_sample_row + (0 if s.reward == "constant" else s.rollout_num * t_roll1) + t_pg + t_critic,
+        "g_step": B * t_sample_row + (0 if s.reward == "constant" else t_rollouts) + t_pg + t_critic,
         "d_step": d_round(s.k_epochs),
         "eval": t_eval,
     }

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -38,11 +38,12 @@ def _multinomial(logits: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def rollout_q(policy: Generator, disc: Discriminator, y: torch.Tensor, n_rollouts: int,
               temperature: float = 1.0, sampler: Optional[Sampler] = None, chunk_rows: Optional[int] = None,
-              keep: Sequence[int] = ()) -> RolloutResult:
+              keep: Sequence[int] = (), tick: Optional[Callable[[int, int, str], None]] = None) -> RolloutResult:
     """Q for every token of y (B, T) with N = n_rollouts completions per prefix; see the module doc.
 
     chunk_rows bounds the rows drawn at once (the logits buffer is chunk_rows × V; default: the device's
-    measured size); keep lists sample indices whose completions are returned for inspection. All
+    measured size); keep lists sample indices whose completions are returned for inspection; tick(done,
+    total, part) is called between chunks (drawing, then D's scoring: see steps.Tick). All
     completions are drawn first and D scores them afterwards in one pass: interleaving the two evicts
     D's weights from the cache at every chunk. Nothing here waits for the device."""
     draw = sampler or sample_categorical
@@ -53,8 +54,12 @@ def rollout_q(policy: Generator, disc: Discriminator, y: torch.Tensor, n_rollout
     M = max(1, chunk_rows // max(1, T - 1))               # (copy, sample) pairs per chunk
     pair_b = torch.arange(N * B, device=y.device) % B     # pair j = copy j // B of sample j % B
     starts = range(0, N * B, M)
-    seqs = [_complete(policy, y, hs, cs, pair_b[j0:j0 + M], temperature, draw) for j0 in starts]
-    scores = disc.score(torch.cat(seqs)).split([len(s) for s in seqs])   # each ((T-1)·m,)
+    seqs = []
+    for i, j0 in enumerate(starts):
+        if tick:
+            tick(i, len(starts), "roll-out chunk")
+        seqs.append(_complete(policy, y, hs, cs, pair_b[j0:j0 + M], temperature, draw))
+    scores = disc.score(torch.cat(seqs), tick=tick).split([len(s) for s in seqs])   # each ((T-1)·m,)
     # pairs are in order j = copy·B + b across the chunks, so (T-1, N·B) → (T-1, N, B) sums the copies
     all_scores = torch.cat([sc.view(T - 1, -1) for sc in scores], dim=1)  # (T-1, N·B)
     q = torch.empty(B, T, device=y.device)

@@ -298,23 +298,27 @@ def test_item13_live_charts_have_honest_axes(runs_root):
             assert f["layout"]["xaxis"]["dtick"] >= 1 and float(f["layout"]["xaxis"]["dtick"]).is_integer()
 
 
-# --- 3: a request says at once that it waits for the end of the unit ----------------------------------------
+# --- 3: a request says at once that it waits, with the unit's own progress ----------------------------------
 
 def test_item3_pause_and_stop_say_at_once_that_they_wait(runs_root):
     run_dir = add_run(runs_root)
-    make_alive(run_dir, phase="d_pretrain", index=0)
+    make_alive(run_dir, phase="d_pretrain", index=1, unit={"label": "D pre-training round 2/3", "part": "minibatch",
+                                                           "done": 13, "total": 40})
     at = open_page(LIVE)
     at.button(key="live.pause").click().run()
     no_exception(at)
-    assert any(i.value == "Pausing after this D pre-training round…" for i in at.info)
+    assert any(i.value == "Pausing at the next minibatch (now in D pre-training round 2/3, minibatch 14/40)…"
+               for i in at.info)
     assert at.button(key="live.pause").disabled and not at.button(key="live.stop").disabled
     at.button(key="live.stop").click().run()
-    assert any(i.value.startswith("Stopping after this D pre-training round") for i in at.info)
+    assert any(i.value.startswith("Stopping at the next minibatch (now in D pre-training round 2/3") for i in at.info)
     assert at.button(key="live.stop").disabled
-    make_alive(run_dir, phase="d_pretrain", index=0)
+    make_alive(run_dir, phase="d_pretrain", index=0, unit=None)   # a worker between units says which unit is next
+    at.run()
+    assert any(i.value.startswith("Stopping at the next minibatch (this D pre-training round)") for i in at.info)
     RunDB(run_dir).set_state(status="stopped")            # the worker acted: the banner goes
     at.run()
-    assert not any("after this" in i.value for i in at.info)
+    assert not any("next minibatch" in i.value for i in at.info)
 
 
 # --- 9: the Runs page shows the schedule as it was played -------------------------------------------------

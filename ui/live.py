@@ -23,10 +23,11 @@ from seqgan_core.runs.store import RunReader, reader
 
 from . import charts, ribbon, series as S, state as U, tokens
 
-COMMAND_HELP = {"pause": "Finish the current unit (epoch, g-step or d-step), save a checkpoint and wait.",
+COMMAND_HELP = {"pause": "Wait at the next minibatch (within a second or so), save a checkpoint and wait.",
                 "resume": "Carry on from where the run paused.",
                 "step": "Run exactly one more unit (one g-step or one d-step), then pause.",
-                "stop": "Save a checkpoint and end the worker; Resume on the Runs page continues it."}
+                "stop": "End the worker within a second or so; the unfinished unit is trained again from its start "
+                        "when Resume continues the run."}
 LIVE_LABELS = {"g_steps": "g-steps", "d_steps": "d-steps", "k_epochs": "k (epochs per d-step)",
                "rollout_num": "N (roll-outs)"}
 HISTORY_KINDS = ("phase", "control", "schedule", "rejected", "resumed", "dropped", "init_from", "branched")
@@ -69,12 +70,16 @@ def eta_line(progress: dict, status: str, heartbeat: float | None = None) -> Non
     if status == "finished":
         frac = 1.0
     elapsed, eta = progress.get("elapsed_s"), progress.get("eta_s")
+    span = progress.get("eta_range_s") or [eta, eta]
     if status == "running" and heartbeat and elapsed is not None:
         since = max(0.0, time.time() - float(heartbeat))
         elapsed, eta = elapsed + since, (max(0.0, eta - since) if eta is not None else None)
+        span = [max(0.0, v - since) if v is not None else None for v in span]
     text = f"elapsed {ribbon.clock(elapsed)}"
     if status in U.ACTIVE_STATUSES:                 # a stopped run has no time left to estimate
         text += f" · ETA {ribbon.clock(eta)}"
+        if eta is not None and span[0] is not None and ribbon.clock(span[0]) != ribbon.clock(span[1]):
+            text += f" (likely {ribbon.clock(span[0])}–{ribbon.clock(span[1])})"
     if progress.get("pending"):
         waiting = ", ".join(f"{k} = {v}" for k, v in progress["pending"].items())
         text += f" · from the next round: {waiting}"
@@ -106,12 +111,22 @@ def waiting_request(run_dir: Path, status: str) -> str | None:
     return None
 
 
+def unit_progress(progress: dict) -> str | None:
+    """How far the running unit is, from the worker's last report: 'D pre-training round 2/3, minibatch 15/40'."""
+    u = progress.get("unit") or {}
+    if not u.get("label"):
+        return None
+    return u["label"] + (f", {u['part']} {u['done'] + 1}/{u['total']}" if u.get("total") else "")
+
+
 def request_banner(waiting: str | None, progress: dict) -> None:
-    """Says at once that a request waits for the end of the current unit."""
+    """Says at once that a request waits, and where the unit it waits in is."""
     if waiting is None:
         return
-    unit = current_unit(progress)
-    text = {"pause": f"Pausing after {unit}…", "stop": f"Stopping after {unit} (a checkpoint is saved)…",
+    unit = unit_progress(progress)
+    where = f" (now in {unit})" if unit else f" ({current_unit(progress)})"
+    text = {"pause": f"Pausing at the next minibatch{where}…",
+            "stop": f"Stopping at the next minibatch{where}: the unfinished unit is trained again on resume…",
             "resume": "Resuming…"}[waiting]
     st.info(text, icon=":material/hourglass_top:")
 
@@ -146,7 +161,7 @@ def send(run_dir: Path, command: str, status: str) -> None:
         st.toast("Queued again: it continues from its last checkpoint.")
         return
     U.jobs().control(run_dir, command)
-    st.toast(f"{command.capitalize()} sent: the worker acts on it after the current unit.")
+    st.toast(f"{command.capitalize()} sent: the worker acts on it at the next minibatch.")
 
 
 def schedule_view(progress: dict, cfg: dict) -> tuple[dict, dict]:

@@ -365,9 +365,11 @@ def _show_estimate(est: dict, took: float) -> None:
         col.metric(label, clock(value) if k == "total" and value is not None else
                    (f"{value:.2f} s" if value is not None else "—"))
     st.caption("How it is made: the engine times a few minibatches of each kind (an MLE step, a D step, sampling, "
-               "one roll-out) in a process of its own on the chosen device and multiplies them by the schedule's "
-               "counts. A handful of timings on a shared machine can be off by a factor of two or more either "
-               "way; once the run trains, Live's ETA uses the run's own measured units instead.")
+               "the roll-outs of one minibatch, scoring) in a process of its own on the chosen device and "
+               "multiplies them by the schedule's counts. It is a few seconds of one moment: on a shared machine "
+               "it can be off by a factor of two either way. Once the run trains, Live's ETA moves to the run's "
+               "own unit times (the mean of the last 20 of each kind, the estimate counting as 3 of them) and "
+               "shows a likely range from their spread.")
     st.caption(f"Measured on {est.get('device', 'this device')} in {took:.0f} s: MLE epoch "
                f"{est.get('mle_epoch', float('nan')):.2f} s, D pre-training round "
                f"{est.get('d_pretrain_round', float('nan')):.2f} s, evaluation {est.get('eval', float('nan')):.2f} s.")

@@ -104,14 +104,20 @@ class Discriminator(nn.Module):
         return F.cross_entropy(logits, labels) + self.l2_reg * l2, logits
 
     @torch.no_grad()
-    def score(self, x: torch.Tensor, chunk: Optional[int] = None) -> torch.Tensor:
-        """P(real) for each row, dropout off (eval mode), in chunks (the device's measured size); (B,)."""
+    def score(self, x: torch.Tensor, chunk: Optional[int] = None, tick=None) -> torch.Tensor:
+        """P(real) for each row, dropout off (eval mode), in chunks (the device's measured size); (B,).
+        tick(done, total, part) is called between chunks (see train.steps.Tick)."""
         chunk = chunk or accel.chunks(x.device)["score_rows"]
         was_training = self.training
         self.eval()
+        starts = range(0, x.shape[0], chunk)
+        out = []
         try:
             with accel.autocast(x.device, self.precision):
-                return torch.cat([F.softmax(self.forward(x[i:i + chunk]).float(), dim=1)[:, 1]
-                                  for i in range(0, x.shape[0], chunk)])
+                for n, i in enumerate(starts):
+                    if tick:
+                        tick(n, len(starts), "D scoring chunk")
+                    out.append(F.softmax(self.forward(x[i:i + chunk]).float(), dim=1)[:, 1])
+            return torch.cat(out)
         finally:
             self.train(was_training)

@@ -194,14 +194,13 @@ def open_trainer(run_dir: Path, sink: StoreSink, fresh: Optional[RunConfig] = No
         ck, fallback = load_latest(latest)
         trainer = Trainer.resume(latest, sink, sink, checkpoint_dir=latest.parent, device=device, ck=ck)
         step = trainer.pos.step
-        last = db.truncate_to(trainer.marks) if trainer.marks else db.truncate_after(step)
+        forgot = db.truncate_to(trainer.marks) if trainer.marks else db.truncate_after(step)
         dropped = db.drop_stale_requests()
-        lost = max(0, (last if last is not None else step) - step)
+        lost = forgot["steps"] if forgot else 0
         db.put_event(step, "resumed", {
             "step": step, "units_redone": lost, "fallback": fallback,
-            "message": (f"resumed from the checkpoint at step {step}" +
-                        (f"; {lost} unit(s) recorded after it are trained again" if lost else "") +
-                        (f"; {fallback}" if fallback else ""))})
+            "rows_lost": forgot["rows"] if forgot else 0,
+            "message": resume_message(trainer, forgot) + (f"; {fallback}" if fallback else "")})
         if dropped:
             db.put_event(step, "dropped", {"requests": dropped, "why": "sent to the worker that died"})
     else:
@@ -211,6 +210,25 @@ def open_trainer(run_dir: Path, sink: StoreSink, fresh: Optional[RunConfig] = No
     write_vocab(run_dir, trainer.ds.vocab)
     trainer.measure_costs()
     return trainer
+
+
+def resume_message(trainer, forgot: Optional[dict]) -> str:
+    """Where a resume starts and what the previous worker's end lost: the epochs and rounds it had recorded
+    after the checkpoint (trained again now) and their metric rows."""
+    p = trainer.pos
+    text = f"resumed from the checkpoint at step {p.step} (next: {trainer._unit_label()})"
+    if not forgot or not forgot["units"]:
+        return text + "; nothing recorded after it was lost"
+    g0 = trainer.schedule.pretrain_g_epochs
+    names = {"mle": ("MLE epoch", lambda x: x + 1), "d_pretrain": ("D pre-training round", lambda x: x + 1),
+             "adversarial": ("adversarial round", lambda x: x - g0 + 1)}
+    parts = []
+    for phase, (name, number) in names.items():
+        xs = [number(x) for ph, x in forgot["units"] if ph == phase]
+        if xs:
+            parts.append(f"{len(xs)} {name}{'s' if len(xs) > 1 else ''} ({', '.join(map(str, xs))})")
+    return (text + f"; lost what the worker recorded after it: {forgot['steps']} unit(s) in " + " and ".join(parts) +
+            f", {forgot['rows']} metric rows; they are trained again")
 
 
 def active_cpu_runs(root: Path) -> int:

@@ -151,14 +151,20 @@ class RunDB:
             return {t: con.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {t}").fetchone()[0]
                     for t in ("metrics", "snapshots", "events")}
 
-    def truncate_to(self, marks: dict) -> int:
+    def truncate_to(self, marks: dict) -> dict:
         """Forget what a killed worker recorded after the checkpoint a resume starts from (rows written after
-        its marks); returns the last step that had been recorded, for the resume message."""
+        its marks). Returns what was forgotten, for the resume message: the metric rows (rows), the units
+        they came from (steps) and the (phase, x) of the epochs and rounds those belonged to."""
+        mark = int(marks.get("metrics", 0))
         with self.connect(write=True) as con:
-            last = con.execute("SELECT MAX(step) FROM metrics").fetchone()[0]
+            rows, steps = con.execute("SELECT COUNT(*), COUNT(DISTINCT step) FROM metrics WHERE rowid > ?",
+                                      (mark,)).fetchone()
+            units = con.execute("SELECT phase, x FROM metrics WHERE rowid > ? GROUP BY phase, x ORDER BY MIN(rowid)",
+                                (mark,)).fetchall()
             for table in ("metrics", "snapshots", "events"):
                 con.execute(f"DELETE FROM {table} WHERE rowid > ?", (int(marks.get(table, 0)),))
-        return -1 if last is None else int(last)
+        return {"rows": int(rows), "steps": int(steps),
+                "units": [(phase, int(x)) for phase, x in units]}
 
     def truncate_after(self, step: int):
         """For checkpoints written before marks existed: forget rows after the checkpoint's step."""
@@ -356,6 +362,9 @@ class StoreSink:
         return self.db.marks()
 
     def poll(self):
+        return self.db.take_control()
+
+    def urgent(self):   # inside a unit the worker reads the same queue (schedule changes wait in the trainer)
         return self.db.take_control()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import Optional
 
 
 def add_parser(sub) -> None:
@@ -87,7 +88,7 @@ def _watch(study) -> int:
         if st["done"] or time.time() - last > 10:
             last = time.time()
             counts = ", ".join(f"{n} {k}" for k, n in sorted(st["counts"].items()))
-            _log(f"{counts}; ETA {_hms(st['eta_s'])}")
+            _log(f"{counts}; {_eta(st['eta_s'])}")
         if st["done"]:
             return 0 if all(r["status"] == "finished" for r in st["runs"]) else 1
         time.sleep(1.0)
@@ -106,7 +107,7 @@ def _status(args) -> int:
         print(f"{r['cell']:40s} seed {r['seed']:<3d} {r['status']:11s} {where:22s} {frac:6s} {eta}"
               + (f"  ({r['error']})" if r["error"] and r["status"] != "finished" else ""))
     counts = ", ".join(f"{n} {k}" for k, n in sorted(st["counts"].items()))
-    print(f"{st['id']}: {counts}; " + ("done" if st["done"] else f"ETA {_hms(st['eta_s'])} "
+    print(f"{st['id']}: {counts}; " + ("done" if st["done"] else f"{_eta(st['eta_s'])} "
                                         f"({st['parallel']} at a time)"))
     return 0
 
@@ -149,6 +150,11 @@ def _resume(args) -> int:
     ex.start(study, dirs)
     _log(f"{len(dirs)} run(s) queued again")
     return 0
+
+
+def _eta(s: Optional[float]) -> str:
+    """Never 'ETA 0:00' for work that is left: without a figure (no estimate, no finished run) it says so."""
+    return "ETA unknown until a run finishes" if s is None else f"ETA {_hms(s)}"
 
 
 def _hms(s: float) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import statistics
 import time
 from pathlib import Path
 from typing import Optional
@@ -59,6 +60,32 @@ def _write(sdir: Path, data: dict) -> None:
     os.replace(tmp, sdir / STUDY_FILE)
 
 
+def study_eta(rows: list[dict], estimated: dict, parallel: int) -> Optional[float]:
+    """Seconds until a study's runs are done, or None while some run left has no figure at all. A running
+    run counts its own ETA; a queued one the median training time of its cell's finished runs (measured
+    here), else the up-front estimate of its cell. The queued work is shared among the runs that go in
+    parallel, and the study lasts at least as long as its longest running run."""
+    finished: dict[str, list] = {}
+    for r in rows:
+        if r["status"] == "finished" and r.get("elapsed_s"):
+            finished.setdefault(r["cell"], []).append(float(r["elapsed_s"]))
+    running, queued = [], 0.0
+    for r in rows:
+        if r["status"] in LIVE_STATUSES or r["status"] == "queued":
+            measured = statistics.median(finished[r["cell"]]) if r["cell"] in finished else None
+            guess = measured if measured is not None else estimated.get(r["cell"])
+            if r["status"] == "queued":
+                if guess is None:
+                    return None
+                queued += guess
+            else:
+                left = r.get("eta_s") if r.get("eta_s") is not None else guess
+                if left is None:
+                    return None
+                running.append(left)
+    return max(max(running, default=0.0), (sum(running) + queued) / parallel)
+
+
 class Study:
     def __init__(self, sdir: str | Path):
         self.dir = Path(sdir)
@@ -85,13 +112,11 @@ class Study:
 
     # --- watching -----------------------------------------------------------------------------------
     def status(self) -> dict:
-        """Per-run status and progress, and the study's: counts, elapsed, and an overall ETA (running runs'
-        own ETAs, plus the estimated cost of queued ones, shared among the runs that go in parallel)."""
+        """Per-run status and progress, and the study's: counts, elapsed, and an overall ETA (see eta)."""
         if self.executor.get("kind", "local") == "local":
             from ..runs.jobs import JobManager
             JobManager(self.root).runs()          # marks runs whose worker died as interrupted
-        rows, eta_running, queued_cost = [], [], 0.0
-        est = self.data.get("estimate", {}).get("per_run", {})
+        rows = []
         for m in self.members:
             st = RunDB(m["dir"]).state()
             prog = st.get("progress") or {}
@@ -100,20 +125,15 @@ class Study:
                          "phase": prog.get("phase"), "index": prog.get("index"),
                          "phase_total": prog.get("phase_total"), "fraction": prog.get("fraction"),
                          "eta_s": prog.get("eta_s") if status in LIVE_STATUSES else None,
-                         "error": st.get("error")})
-            if status in LIVE_STATUSES:
-                eta_running.append(prog.get("eta_s") or est.get(m["cell"], 0.0))
-            elif status == "queued":
-                queued_cost += est.get(m["cell"], 0.0)
+                         "elapsed_s": prog.get("elapsed_s"), "error": st.get("error")})
         parallel = max(1, int(self.executor.get("parallel", 1)))
         counts: dict[str, int] = {}
         for r in rows:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
-        busy = sum(eta_running)
-        eta = max(max(eta_running, default=0.0), (busy + queued_cost) / parallel)
         done = all(r["status"] in DONE for r in rows)
         return {"id": self.dir.name, "runs": rows, "counts": counts, "done": done,
-                "eta_s": 0.0 if done else eta, "parallel": parallel}
+                "eta_s": 0.0 if done else study_eta(rows, self.data.get("estimate", {}).get("per_run", {}), parallel),
+                "parallel": parallel}
 
     # --- control ------------------------------------------------------------------------------------
     def cancel(self) -> int:

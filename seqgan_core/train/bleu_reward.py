@@ -25,12 +25,15 @@ class BleuCritic:
         return tuple(row)
 
     @torch.no_grad()
-    def score(self, x: torch.Tensor) -> torch.Tensor:
+    def score(self, x: torch.Tensor, tick=None) -> torch.Tensor:
         """BLEU-n of every row of x (R, T) against the references; a row seen twice is scored once
-        (roll-outs of short prefixes often complete to the same sequence)."""
+        (roll-outs of short prefixes often complete to the same sequence). tick: see train.steps.Tick."""
         seen: dict[tuple, float] = {}
         out = []
-        for row in x.tolist():
+        rows = x.tolist()
+        for i, row in enumerate(rows):
+            if tick and i % 1024 == 0:
+                tick(i, len(rows), "BLEU scoring row")
             key = self._cut(row)
             if key not in seen:
                 seen[key] = self.scorer.sentence(key, self.order)

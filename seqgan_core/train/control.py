@@ -1,6 +1,9 @@
 """Control of a running trainer: pause, resume, step, stop and live schedule changes, read between units.
 
 The trainer asks `Controller.between_units()` before each unit; it returns False when the run must stop.
+Inside a unit it asks `within_unit()` between minibatches (a few times a second at most), so a pause waits
+there and a stop abandons the unit (the trainer then saves the state from the unit's start); requests
+taken there are read from `Control.urgent()`, and schedule changes among them wait for the unit's end.
 Schedule changes are checked with the one rule set (config.live_problems) and take effect at the start
 of the next adversarial round (at once outside the adversarial phase), recorded as 'schedule' events.
 """
@@ -32,6 +35,11 @@ class Control:
     def poll(self) -> list[dict]:
         return []
 
+    def urgent(self) -> list[dict]:
+        """Requests read inside a unit (the run store's: the same queue as poll). None by default, so a
+        scripted control that counts its polls sees one poll per unit."""
+        return []
+
 
 class Controller:
     def __init__(self, control: Control, sink: Sink, schedule, position, on_pause: Callable[[], None]):
@@ -39,20 +47,40 @@ class Controller:
         self.on_pause = on_pause          # checkpoint + progress report: a paused run is safe to kill
         self.paused = self.stopping = self.step_once = False
         self.pending: dict = {}
+        self.deferred: list[dict] = []    # 'set' requests taken inside a unit: applied when it ends
 
     def between_units(self) -> bool:
         """Apply waiting requests; wait while paused. False when the run must stop."""
-        self._apply(self.control.poll())
+        waiting, self.deferred = self.deferred, []
+        self._apply(waiting + self.control.poll())
+        return self._wait(self.on_pause, self.control.poll, inside=False)
+
+    def within_unit(self, on_pause: Callable[[], None]) -> bool:
+        """Between two minibatches of a unit: pause here (on_pause saves the unit's starting state, so a
+        paused run stays safe to kill) or say that the run must stop (False)."""
+        self._apply(self.control.urgent(), inside=True)
+        return self._wait(on_pause, self.control.urgent, inside=True)
+
+    def _wait(self, on_pause, poll, inside: bool) -> bool:
         was_paused = self.paused
         if self.paused and not self.stopping and not self.step_once:
-            self.on_pause()
+            on_pause()
             self.sink.status("paused")
         while self.paused and not self.stopping and not self.step_once:
             time.sleep(0.2)
-            self._apply(self.control.poll())
+            self._apply(poll(), inside)
         if (was_paused and not self.paused and not self.stopping) or self.step_once:
             self.sink.status("running")
         return not self.stopping
+
+    def settle_deferred(self) -> None:
+        """A stopped unit: its deferred schedule changes wait in `pending` (saved with the checkpoint). Live
+        fields act only in the adversarial phase, where they wait for a round's start anyway."""
+        for c in self.deferred:
+            payload = c.get("payload") or {}
+            self.request_schedule(payload, at_once=False)
+            self.sink.event(self.pos.step, "control", {"command": "set", **payload})
+        self.deferred = []
 
     def after_unit(self) -> None:
         """A single step ends in a pause."""
@@ -60,9 +88,12 @@ class Controller:
             self.step_once, self.paused = False, True
             self.sink.status("paused")
 
-    def _apply(self, commands: list[dict]) -> None:
+    def _apply(self, commands: list[dict], inside: bool = False) -> None:
         for c in commands:
             cmd, payload = c.get("command"), c.get("payload") or {}
+            if cmd == "set" and inside:      # a unit uses one schedule from start to end
+                self.deferred.append(c)
+                continue
             if cmd == "pause":
                 self.paused = True
             elif cmd == "resume":
@@ -75,13 +106,13 @@ class Controller:
                 self.request_schedule(payload)
             self.sink.event(self.pos.step, "control", {"command": cmd, **payload})
 
-    def request_schedule(self, changes: dict) -> None:
+    def request_schedule(self, changes: dict, at_once: bool = True) -> None:
         errs, _ = live_problems(self.schedule, changes)
         if errs:
             self.sink.event(self.pos.step, "rejected", {"changes": changes, "why": "; ".join(errs)})
             return
         self.pending.update({k: int(v) for k, v in changes.items()})
-        if self.pos.phase != "adversarial" or (self.pos.g_done == 0 and self.pos.d_done == 0):
+        if at_once and (self.pos.phase != "adversarial" or (self.pos.g_done == 0 and self.pos.d_done == 0)):
             self.apply_pending()
 
     def _planned(self) -> dict:

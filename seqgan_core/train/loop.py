@@ -3,7 +3,9 @@
 The run is a sequence of units: MLE epochs, D pre-training rounds, then adversarial rounds made of
 g-steps (one policy-gradient minibatch each) and d-steps (fresh negatives + k epochs of D). Between units
 the controller reads requests (pause, resume, stop, step, schedule changes) and the trainer may
-checkpoint. A checkpoint holds the config, the position, every state dict, the RNG states, the elapsed
+checkpoint. Inside a unit, between minibatches and roll-out chunks, it reads them too: a pause waits
+there; a stop abandons the unit and saves the state the unit started from (kept in memory), so the
+resumed run does that unit again from its start and still draws the same numbers. A checkpoint holds the config, the position, every state dict, the RNG states, the elapsed
 time and where the run's record stood, so resuming from it replays exactly what an uninterrupted run
 would have done. Control lives in control.py, timing and snapshot payloads in report.py, files in
 checkpoint.py; this file is the algorithm.
@@ -36,6 +38,11 @@ from .control import Control, Controller, Sink
 
 CHEAP_CHECKPOINT = 0.05     # a round's checkpoint is written when it costs at most this share of the training time
 
+POLL_EVERY_S = 0.5     # inside a unit: how often requests are read and the unit's progress is reported
+ANSWER_INSIDE_OVER_S = 2.0   # a unit expected to take longer is copied at its start so that requests act
+                             # inside it (the copy costs 2-500 ms: bench_checkpoint); a shorter one answers
+                             # at its end, within this many seconds
+
 D_PROBE = 256          # real and generated sequences D scores after each D phase (histograms, accuracy)
 
 
@@ -46,6 +53,21 @@ class Position:
     g_done: int = 0        # g-steps finished in the current adversarial round
     d_done: int = 0        # d-steps finished in the current adversarial round
     step: int = 0          # units finished in the whole run
+
+
+class UnitAbandoned(Exception):
+    """A stop request read inside a unit: the unit is dropped and redone from its start on resume."""
+
+
+def _cloned(obj):
+    """A copy of a state (nested dicts and lists of tensors) that later training steps cannot change."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().clone()
+    if isinstance(obj, dict):
+        return {k: _cloned(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_cloned(v) for v in obj)
+    return obj
 
 
 class Trainer:
@@ -80,6 +102,10 @@ class Trainer:
         if cfg.init_from:
             self._init_from(cfg.init_from)
         self.estimates: Optional[dict] = None          # seconds per unit before any was measured
+        self.poll_every_s, self.answer_inside_over_s = POLL_EVERY_S, ANSWER_INSIDE_OVER_S
+        self._unit_start: Optional[dict] = None        # the state before the running unit (for a stop inside it)
+        self._in_unit: Optional[dict] = None           # the running unit's progress: label, part, done, total
+        self._last_tick = 0.0
 
     def measure_costs(self):
         """A quick measurement of each kind of unit, so the ETA is known from the start."""
@@ -140,8 +166,19 @@ class Trainer:
             if not self.control.between_units():
                 self.checkpoint()
                 return "stopped"
-            t0 = time.time()
-            kind = self._unit()
+            t0 = self._last_tick = time.time()
+            expect = self.clock.per_unit(self._next_kind(), self.estimates)
+            inside = self.ckpt_dir is not None and (expect is None or expect[1] >= self.answer_inside_over_s)
+            self._unit_start = _cloned(self.state(marks=False)) if inside else None
+            try:
+                kind = self._unit()
+            except UnitAbandoned:
+                self.control.settle_deferred()
+                self._save_unit_start()
+                self._in_unit = None
+                self._report()
+                return "stopped"
+            self._in_unit = None
             self.clock.account(kind, time.time() - t0)
             self._skip_empty_phases()
             self._report()
@@ -152,20 +189,18 @@ class Trainer:
     def _unit(self) -> str:
         """Run the next unit of work; returns its kind (for timing)."""
         p, s = self.pos, self.schedule
-        if p.phase == Phase.MLE.value:
-            kind = "mle"
+        self._in_unit = {"label": self._unit_label(), "part": "", "done": 0, "total": 0}
+        kind = self._next_kind()
+        if kind == "mle":
             self._mle_epoch()
-        elif p.phase == Phase.D_PRETRAIN.value:
-            kind = "d_pretrain"
+        elif kind == "d_pretrain":
             self._d_round(s.pretrain_d_epochs, "d_pretrain")
             p.index += 1
             self._pending_checkpoint = self._checkpoint_due()
-        elif p.g_done < s.g_steps:
-            kind = "g_step"
+        elif kind == "g_step":
             self._g_step()
             p.g_done += 1
         else:
-            kind = "d_step"
             self._d_round(s.k_epochs, "adversarial")
             p.d_done += 1
         p.step += 1
@@ -175,6 +210,48 @@ class Trainer:
             self._pending_checkpoint = False
             self.checkpoint()
         return kind
+
+    def _next_kind(self) -> str:
+        p = self.pos
+        if p.phase in (Phase.MLE.value, Phase.D_PRETRAIN.value):
+            return p.phase
+        return "g_step" if p.g_done < self.schedule.g_steps else "d_step"
+
+    def _unit_label(self) -> str:
+        p, s = self.pos, self.schedule
+        if p.phase == Phase.MLE.value:
+            return f"MLE epoch {p.index + 1}/{s.pretrain_g_epochs}"
+        if p.phase == Phase.D_PRETRAIN.value:
+            return f"D pre-training round {p.index + 1}/{s.pretrain_d_rounds}"
+        step = f"g-step {p.g_done + 1}/{s.g_steps}" if p.g_done < s.g_steps else f"d-step {p.d_done + 1}/{s.d_steps}"
+        return f"round {p.index + 1}/{s.adv_rounds}, {step}"
+
+    def _tick(self, done: int, total: int, part: str) -> None:
+        """Between two minibatches (or roll-out chunks) of a unit, a few times a second at most: report how far
+        the unit is and, in a unit whose start was copied, read requests (a pause waits here, a stop abandons
+        the unit)."""
+        now = time.time()
+        if self._in_unit is None or now - self._last_tick < self.poll_every_s:
+            return                   # (a unit's work called outside run(), e.g. by a benchmark)
+        self._last_tick = now
+        self._in_unit.update(part=part, done=done, total=total)
+        if self._unit_start is not None and not self.control.within_unit(self._paused_in_unit):
+            raise UnitAbandoned()
+        self._report()
+
+    def _paused_in_unit(self):
+        self._save_unit_start()   # killed while paused, the run resumes from this unit's start
+        self._report()
+
+    def _save_unit_start(self):
+        """Write the state from before the running unit, with the record's marks and the time as they are
+        now (what the unit recorded so far is only control requests, which stay)."""
+        st = self._unit_start
+        if st is None or self._ckpt_at == (self.pos.step, self.pos.phase):
+            return                   # no checkpoints, or this unit's start is already saved
+        st = {**st, "marks": json.dumps(self.sink.marks()), "elapsed_s": self.clock.elapsed(),
+              "pending": json.dumps(self.control.pending)}
+        self._write_checkpoint(st)
 
     def _phase_lengths(self) -> dict:
         """Units in each phase under the live schedule."""
@@ -206,9 +283,10 @@ class Trainer:
         if s.ss_rate > 0:   # scheduled sampling: G's own tokens fed with a probability growing per epoch
             values["mle/ss_prob"] = steps.ss_probability(s.ss_rate, epoch)
             loss = steps.ss_mle_epoch(self.gen, self.g_opt, self.train_data, s.batch_size, s.grad_clip,
-                                      values["mle/ss_prob"], eos_id=self.ds.eos_id)
+                                      values["mle/ss_prob"], eos_id=self.ds.eos_id, tick=self._tick)
         else:
-            loss = steps.mle_epoch(self.gen, self.g_opt, self.train_data, s.batch_size, s.grad_clip, self.mle_step)
+            loss = steps.mle_epoch(self.gen, self.g_opt, self.train_data, s.batch_size, s.grad_clip, self.mle_step,
+                                   tick=self._tick)
         values["loss/mle"] = loss
         last = epoch == s.pretrain_g_epochs - 1
         if epoch % self.cfg.eval.eval_every_epochs == 0 or last:
@@ -224,7 +302,7 @@ class Trainer:
         self.gen.eval()
         y = self.gen.sample(s.batch_size, self.ds.seq_len)                            # (B, T)
         self.disc.eval()  # no dropout while scoring rewards
-        res = steps.rewards(s.reward, self.roll.policy, self._critic(), y, s.rollout_num)
+        res = steps.rewards(s.reward, self.roll.policy, self._critic(), y, s.rollout_num, tick=self._tick)
         out = steps.pg_step(self.gen, self.pg_opt, y, res.q, s.reward_baseline, s.pg_loss_norm, s.grad_clip,
                              eos_id=self.ds.eos_id)
         self.sink.scalars(p.step, "adversarial", self._x(), {
@@ -259,7 +337,7 @@ class Trainer:
         n = min(s.num_negatives, len(self.train_data))
         fake = self.gen.sample(n, self.ds.seq_len)
         real = steps.real_subset(self.train_data, n)
-        out = steps.d_train(self.disc, self.d_opt, real, fake, epochs, s.batch_size, self.d_step)
+        out = steps.d_train(self.disc, self.d_opt, real, fake, epochs, s.batch_size, self.d_step, tick=self._tick)
         values = {"d/loss": out["loss"], "d/train_acc": out["train_acc"]}
         values.update(self._probe_d())
         x = p.index if phase == "d_pretrain" else self._x()
@@ -314,18 +392,20 @@ class Trainer:
         return {k: max(0, v) for k, v in rem.items()}
 
     def eta_seconds(self, estimates: Optional[dict] = None) -> Optional[float]:
-        """Remaining time from the measured mean time of each kind of unit (or given estimates)."""
+        """Remaining time from this run's own unit times, blended with the estimates (report.Clock)."""
         return self.clock.eta(self.remaining_units(), estimates)
 
     def _report(self):
         p = self.pos
-        eta = self.eta_seconds(self.estimates)
+        span = self.clock.eta_range(self.remaining_units(), self.estimates)
+        eta = None if span is None else span[1]
         elapsed = self.clock.elapsed()
         self.sink.progress({
             "phase": p.phase, "index": p.index, "phase_total": self._phase_lengths()[p.phase], "g_done": p.g_done,
             "d_done": p.d_done, "step": p.step, "paused": self.control.paused,
             "schedule": self.control.live_schedule(), "pending": dict(self.control.pending),
-            "elapsed_s": elapsed, "eta_s": eta,
+            "elapsed_s": elapsed, "eta_s": eta, "eta_range_s": None if span is None else [span[0], span[2]],
+            "unit": dict(self._in_unit) if self._in_unit else None,
             "fraction": (elapsed / (elapsed + eta)) if eta is not None and elapsed + eta > 0 else None,
         })
 
@@ -334,7 +414,7 @@ class Trainer:
         self._report()
 
     # --- checkpoints ------------------------------------------------------------------------------------
-    def state(self) -> dict:
+    def state(self, marks: bool = True) -> dict:
         cfg = copy.deepcopy(self.cfg)
         cfg.schedule = copy.deepcopy(self.schedule)
         rng = {"torch": torch.get_rng_state()}
@@ -347,8 +427,9 @@ class Trainer:
             "gen": self.gen.state_dict(), "disc": self.disc.state_dict(), "g_opt": self.g_opt.state_dict(),
             "pg_opt": self.pg_opt.state_dict(), "d_opt": self.d_opt.state_dict(),
             "roll": self.roll.state_dict(), "rng": rng, "pending": json.dumps(self.control.pending),
-            "unit_time": json.dumps(self.clock.unit_time), "elapsed_s": self.clock.elapsed(),
-            "marks": json.dumps(self.sink.marks()),
+            "unit_time": json.dumps(self.clock.dump()), "elapsed_s": self.clock.elapsed(),
+            "marks": json.dumps(self.sink.marks()) if marks else "{}",
+            "ckpt_cost": float(self._ckpt_cost or 0.0),     # so the checkpoint rule holds from a resume on
         }
 
     def load_state(self, ck: dict):
@@ -363,9 +444,10 @@ class Trainer:
         self.d_opt.load_state_dict(ck["d_opt"])
         self.roll.load_state_dict(ck["roll"])
         self.control.pending = json.loads(ck.get("pending", "{}"))
-        self.clock.unit_time = json.loads(ck.get("unit_time", "{}"))
+        self.clock.load(json.loads(ck.get("unit_time", "{}")))
         self.clock.elapsed_before = float(ck.get("elapsed_s", 0.0))
         self.marks = json.loads(ck.get("marks", "{}"))
+        self._ckpt_cost = float(ck.get("ckpt_cost", 0.0)) or None
         torch.set_rng_state(ck["rng"]["torch"])
         if "cuda" in ck["rng"] and self.device.type == "cuda":
             torch.cuda.set_rng_state(ck["rng"]["cuda"], self.device)
@@ -382,15 +464,18 @@ class Trainer:
         here = (self.pos.step, self.pos.phase)
         if self.ckpt_dir is None or (self._ckpt_at == here and not also):
             return
-        self._ckpt_at = here
+        self._write_checkpoint(self.state(), also)
+
+    def _write_checkpoint(self, st: dict, also: tuple = ()):
+        pos = st["position"]
+        self._ckpt_at = (pos["step"], pos["phase"])
         self.ckpt_dir.mkdir(parents=True, exist_ok=True)
         t0 = time.time()
-        st = self.state()
         save_checkpoint(st, self.ckpt_dir / "latest.pt")
         self._ckpt_time, self._ckpt_cost = time.time(), time.time() - t0
         for name in also:
             save_checkpoint(st, self.ckpt_dir / name)
-        self.sink.event(self.pos.step, "checkpoint", {"step": self.pos.step, "phase": self.pos.phase})
+        self.sink.event(pos["step"], "checkpoint", {"step": pos["step"], "phase": pos["phase"]})
 
     @classmethod
     def resume(cls, path: str | Path, sink: Optional[Sink] = None, control: Optional[Control] = None,

@@ -1,7 +1,7 @@
 """Small training steps: MLE, policy gradient, discriminator. No printing, no files."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 import torch.nn.functional as F
@@ -9,6 +9,11 @@ import torch.nn.functional as F
 from ..accel import CapturedStep
 from ..models import Discriminator, Generator, pad_mask, sample_categorical
 from ..rollout import RolloutResult, rollout_q
+
+# tick(done, total, part): called between minibatches (or roll-out chunks) so a run can answer a pause or a
+# stop inside a unit and report how far the unit is; it may raise to abandon the unit. None: no calls.
+Tick = Optional[Callable[[int, int, str], None]]
+
 
 def batches(n: int, batch_size: int, device, shuffle: bool = True):
     """Index batches over n items; the authors drop the last partial batch (9,984 of 10,000). On a GPU
@@ -54,12 +59,14 @@ def make_mle_step(gen: Generator, opt, grad_clip: float, mode: str = "graph",
 
 
 def mle_epoch(gen: Generator, opt, data: torch.Tensor, batch_size: int, grad_clip: float,
-              step: Optional[CapturedStep] = None, eos_id: Optional[int] = None) -> float:
+              step: Optional[CapturedStep] = None, eos_id: Optional[int] = None, tick: Tick = None) -> float:
     """One epoch of teacher-forced MLE; returns the mean per-token NLL of its batches (read once)."""
     gen.train()
     step = step or make_mle_step(gen, opt, grad_clip, mode="eager", eos_id=eos_id)
-    n = 0
+    n, total = 0, len(data) // batch_size
     for idx in batches(len(data), batch_size, data.device):
+        if tick:
+            tick(n, total, "minibatch")
         step(data[idx])
         n += 1
     acc = step.take()
@@ -114,13 +121,14 @@ def pg_step(gen: Generator, opt, y, q, baseline: str, norm: str, grad_clip: floa
 CONSTANT_REWARD = 0.5   # with Adam the scale barely matters: its step is invariant to the gradient's scale
 
 
-def rewards(kind: str, policy: Generator, disc: Discriminator, y: torch.Tensor, n_rollouts: int) -> RolloutResult:
+def rewards(kind: str, policy: Generator, disc: Discriminator, y: torch.Tensor, n_rollouts: int,
+            tick: Tick = None) -> RolloutResult:
     """Q for every token of y under the run's reward: D's Monte-Carlo roll-outs (SeqGAN), a constant
     (policy gradient without D), or D's Q shuffled across the batch independently at each position
     (the same values, credited to the wrong sequences). PG-BLEU passes its BLEU critic as `disc`."""
     if kind == "constant":
         return RolloutResult(torch.full(y.shape, CONSTANT_REWARD, device=y.device), {}, {})
-    res = rollout_q(policy, disc, y, n_rollouts, keep=(0,))
+    res = rollout_q(policy, disc, y, n_rollouts, keep=(0,), tick=tick)
     if kind == "shuffled":
         perm = torch.argsort(torch.rand(y.shape, device=y.device), dim=0)   # one permutation per column
         res.q = res.q.gather(0, perm)
@@ -142,7 +150,7 @@ def make_d_step(disc: Discriminator, opt, mode: str = "graph") -> CapturedStep:
 
 
 def d_train(disc: Discriminator, opt, real: torch.Tensor, fake: torch.Tensor, epochs: int,
-            batch_size: int, step: Optional[CapturedStep] = None) -> dict:
+            batch_size: int, step: Optional[CapturedStep] = None, tick: Tick = None) -> dict:
     """k epochs over real (label 1) + fake (label 0), shuffled together; dropout on. Loss and accuracy
     add up on the device and are read once at the end."""
     x = torch.cat([real, fake])
@@ -150,9 +158,13 @@ def d_train(disc: Discriminator, opt, real: torch.Tensor, fake: torch.Tensor, ep
                         torch.zeros(len(fake), dtype=torch.long, device=x.device)])
     disc.train()
     step = step or make_d_step(disc, opt, mode="eager")
+    n, total = 0, epochs * (len(x) // batch_size)
     for _ in range(epochs):
         for idx in batches(len(x), batch_size, x.device):
+            if tick:
+                tick(n, total, "minibatch")
             step(x[idx], labels[idx])
+            n += 1
     acc = step.take()
     if acc is None:
         return {"loss": 0.0, "train_acc": 0.0}
@@ -189,12 +201,14 @@ def ss_forward(gen: Generator, y: torch.Tensor, p_own: float):
 
 
 def ss_mle_epoch(gen: Generator, opt, data: torch.Tensor, batch_size: int, grad_clip: float,
-                 p_own: float, eos_id: Optional[int] = None) -> float:
+                 p_own: float, eos_id: Optional[int] = None, tick: Tick = None) -> float:
     """One MLE epoch with scheduled sampling (eager: the random choice of inputs differs per batch);
     returns the mean per-token NLL of its batches. p_own = 0 is teacher-forced MLE."""
     gen.train()
     total, n = torch.zeros((), device=data.device), 0
     for idx in batches(len(data), batch_size, data.device):
+        if tick:
+            tick(n, len(data) // batch_size, "minibatch")
         y = data[idx]
         logits, _, _ = ss_forward(gen, y, p_own)
         loss = mle_loss(logits, y, eos_id)
