@@ -7,7 +7,7 @@ import time
 import pytest
 from scipy import stats
 
-from seqgan_core.runs import RunDB
+from seqgan_core.runs import JobManager, RunDB
 from seqgan_core.studies import Study, create_study, spec_from_dict
 from seqgan_core.studies.report import match_temperature, stored_studies
 
@@ -101,7 +101,9 @@ def test_paper_table1_says_a_null_result_is_one(runs_root):
     assert "**Null result: SeqGAN does not beat MLE**" in said and "beats MLE**" not in said
 
 
-def test_starting_a_study_from_the_page_creates_its_folder(runs_root, no_workers):
+def test_starting_a_study_from_the_page_creates_its_folder(runs_root, monkeypatch):
+    scheduled = []                                   # the executor's call to the job manager, no worker
+    monkeypatch.setattr(JobManager, "schedule", lambda self: scheduled.append(self.root) or [])
     at = open_page(STUDIES)
     no_exception(at)
     at.text_input(key="studies.b.name").input("from_page")
@@ -116,8 +118,10 @@ def test_starting_a_study_from_the_page_creates_its_folder(runs_root, no_workers
         assert not at.error, [e.value for e in at.error]
     assert not at.button(key="studies.new.start").disabled, "the measured cost enables Start"
     assert any("training in all" in m.label for m in at.metric)
+    before = len(scheduled)
     at.button(key="studies.new.start").click().run()
     no_exception(at)
+    assert scheduled[before:] and scheduled[-1] == runs_root, "the local executor was asked to start the runs"
     [made] = stored_studies(runs_root)
     data = json.loads((made["dir"] / "study.json").read_text())
     assert data["spec"]["name"] == "from_page" and len(data["members"]) == 1
@@ -129,8 +133,9 @@ def test_starting_a_study_from_the_page_creates_its_folder(runs_root, no_workers
 
 @pytest.mark.parametrize("target, tau", [(1.2, 0.9), (1.0, 1.0), (0.9, None)])
 def test_temperature_match_cools_mle_until_its_nll_test_is_the_target(target, tau):
-    # NLL-test rises as τ falls below 1; NLL-oracle falls
+    # NLL-test rises as τ falls below 1; NLL-oracle falls (cooling sharpens G)
     rows = [{"tau": t, "nll/test": 1.0 + 2 * (1 - t), "nll/oracle": 3.0 - (1 - t)} for t in (0.7, 0.8, 0.9, 1.0)]
+    rows.append({"tau": 1.1, "nll/test": 1.3, "nll/oracle": 3.5})        # heating also raises NLL-test: not a match
     hit = match_temperature(rows, target)
     if tau is None:
         assert hit is None
