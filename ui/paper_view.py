@@ -19,10 +19,13 @@ from . import background, studies_view as V
 
 ALPHA = 0.05
 SPECS = {"table1": "table1_classroom.toml", "fig3": "fig3_classroom.toml"}
-METHOD_NAMES = {"random": "Random", "pretrained": "MLE start (no further training)", "mle": "MLE", "ss": "SS",
-                "pg_bleu": "PG-BLEU", "seqgan": "SeqGAN", "constant": "Constant reward (control)",
-                "shuffled": "Shuffled reward (control)", "baseline": "SeqGAN with baseline (control)"}
-TEMP_ROW = "MLE at SeqGAN's NLL-test temperature (control)"
+METHOD_NAMES = {"random": "Random", "pretrained": "MLE start", "mle": "MLE", "ss": "SS", "pg_bleu": "PG-BLEU",
+                "seqgan": "SeqGAN", "constant": "Constant reward", "shuffled": "Shuffled reward",
+                "baseline": "SeqGAN − baseline"}
+TEMP_ROW = "MLE, τ-matched"
+ROWS_HELP = ("MLE start: the generator every method starts from, untrained further. Constant reward: policy "
+             "gradient with reward 0.5 and no discriminator (a control). MLE, τ-matched: the MLE runs' generators "
+             "sampled at the temperature where their NLL-test equals SeqGAN's (a control, no training).")
 
 
 def scale_text(study: Study) -> str:
@@ -56,6 +59,15 @@ def pick(kind: str, studies: list[dict]) -> Study:
     else:
         chosen = st.selectbox("Study", list(by_id), key=f"paper.{kind}.pick", format_func=lambda i: V.study_label(by_id[i]))
     return Study(by_id[chosen]["dir"])
+
+
+def in_progress(study: Study, done: int) -> None:
+    """A study still running: how far, and where to watch it."""
+    if done < len(study.members):
+        eta = V.clock(study.status()["eta_s"])
+        st.warning(f"{done} of {len(study.members)} runs have finished (study ETA {eta}); the rest are left out of "
+                   "the numbers until they finish.", icon=":material/hourglass_top:")
+        st.page_link("app_pages/studies.py", label="Watch it on the Studies page", icon=":material/science:")
 
 
 # --- Table 1 ------------------------------------------------------------------------------------------------
@@ -143,8 +155,9 @@ def _survives(seqgan: list[float], other: list[float]) -> tuple[bool | None, flo
 
 
 def _cmp(name: str, s: list[float], o: list[float], p: float) -> str:
+    test = "" if math.isnan(p) else f"Welch p = {results._p(p)} "
     return (f"SeqGAN {np.mean(s):.3f} vs {name} {np.mean(o):.3f} (difference {np.mean(o) - np.mean(s):+.3f} nats "
-            f"in SeqGAN's favour, Welch p = {results._p(p)} over {len(s)} and {len(o)} seeds)")
+            f"in SeqGAN's favour, {test}over {len(s)} and {len(o)} seeds)")
 
 
 def table1_verdict(tab: dict, temp: dict | None) -> list[str]:
@@ -202,9 +215,7 @@ def table1_section() -> None:
                f"samples, SeqGAN against each baseline p < {PAPER_TABLE1_P:g} (a t-test over sequences). Different "
                "oracles and budgets: compare the order and the gaps, not the absolute numbers.")
     done = sum(RunDB(m["dir"]).state().get("status") == "finished" for m in study.members)
-    if done < len(study.members):
-        st.warning(f"{done} of {len(study.members)} runs have finished; the rest are left out of the numbers.")
-        V.watch(study.dir)
+    in_progress(study, done)
     if not done:
         st.info("No results yet: no run of this study has finished.")
         return
@@ -212,6 +223,7 @@ def table1_section() -> None:
     tab = V.seq_table(study, "nll/oracle", tab["reference"], V.SEQ_SAMPLES, "paper.t1") or tab
     temp = temp_control(study)
     st.dataframe(table1_frame(tab, temp), hide_index=True, width="stretch")
+    st.caption(ROWS_HELP)
     lines = table1_verdict(tab, temp)
     if lines:
         st.markdown("\n".join(f"- {line}" for line in lines))
@@ -244,6 +256,7 @@ def fig3_section() -> None:
         return
     study = pick("fig3", studies)
     st.markdown(scale_text(study))
+    in_progress(study, sum(RunDB(m["dir"]).state().get("status") == "finished" for m in study.members))
     st.caption("The paper's schedules: (a) g=100, d=1, k=10 · (b) g=30, d=1, k=30 · (c) g=1, d=1, k=10 · "
                "(d) g=1, d=5, k=3. The paper finds (a) fast but unstable, (c) and (d) stable, (d) the best. The "
                "authors' code logs schedule (d) at paper scale: " +

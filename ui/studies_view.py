@@ -364,8 +364,8 @@ def table_frame(tab: dict) -> pd.DataFrame:
     ref = tab["reference"]
     rows = []
     for r in tab["rows"]:
-        row = {"cell": r["cell"], f"{label(tab['metric'])} mean ± std": f"{results._num(r['mean'])} ± "
-                                                                         f"{results._num(r['std'])}",
+        value = f"{results._num(r['mean'])} ± {results._num(r['std'])}" if r["n"] > 1 else results._num(r["mean"])
+        row = {"cell": r["cell"], f"{label(tab['metric'])} mean ± std": value or "—",
                "seeds": r["n"], "p vs reference (seeds)": "(reference)" if r["cell"] == ref else _p(r.get("p_seeds"))}
         if tab.get("samples"):
             row["mean over sequences"] = results._num(r.get("seq_mean"))
@@ -428,7 +428,7 @@ def curves_figure(curves: dict[str, list[dict]], metric: str, x_title: str, titl
         std = np.nan_to_num(np.array([p["std"] for p in pts], dtype=float))
         if std.any():
             traces.append({"type": "scatter", "x": x + x[::-1], "y": list(mean + std) + list((mean - std)[::-1]),
-                           "fill": "toself", "fillcolor": _rgba(color, 0.18), "line": {"width": 0},
+                           "fill": "toself", "fillcolor": _rgba(color, 0.18), "line": {"width": 0}, "mode": "lines",
                            "hoverinfo": "skip", "showlegend": False, "name": f"{cell} ± std"})
         traces.append({"type": "scatter", "x": x, "y": list(mean), "name": cell,
                        "mode": "lines+markers" if len(x) < 60 else "lines",
@@ -448,10 +448,24 @@ def curves_figure(curves: dict[str, list[dict]], metric: str, x_title: str, titl
     if zoom:
         layout["yaxis"].pop("range", None)
         layout["yaxis"]["rangemode"] = "normal"
-    layout["title"]["y"] = 0.99
-    fig = charts.legend_room(go.Figure({"data": traces, "layout": layout}))
-    fig.update_layout(margin={"t": (fig.layout.margin.t or 50) + 24})       # the subtitle's line
+    fig = go.Figure({"data": traces, "layout": layout})
+    rows = legend_rows([t["name"] for t in traces if t.get("showlegend") is not False])
+    fig.update_layout(margin={"t": 74 + charts.LEGEND_ROW_PX * rows}, height=440 + charts.LEGEND_ROW_PX * rows)
     return fig
+
+
+WIDE_LEGEND_PX = 640         # a full-width chart is at least this wide on a 1024-pixel projector
+
+
+def legend_rows(names: list[str]) -> int:
+    """Rows of the legend above a full-width chart (charts.legend_room packs for a half-width one)."""
+    rows, used = (1 if names else 0), 0
+    for name in names:
+        w = 55 + 8 * len(name)
+        if used and used + w > WIDE_LEGEND_PX:
+            rows, used = rows + 1, 0
+        used += w
+    return rows
 
 
 def curves_chart(study: Study, metric: str, key: str, default_x: str = X_RECORDED, title: str | None = None,
