@@ -131,6 +131,21 @@ def test_starting_a_study_from_the_page_creates_its_folder(runs_root, monkeypatc
     assert at.selectbox(key="studies.pick").value == made["id"], "the new study is the one shown"
 
 
+@pytest.mark.parametrize("key", ["init_from", "data.options.oracle_file", "data.options.path"])
+def test_a_setting_that_names_a_server_file_cannot_be_typed(runs_root, key):
+    at = open_page(STUDIES)
+    at.text_input(key="studies.b.setkey").input(key)
+    at.text_input(key="studies.b.setvalues").input("/etc/passwd").run()
+    no_exception(at)
+    assert any("names a file on the server" in e.value for e in at.error)
+    assert not _has(at, "studies.new.measure")
+    assert not _has(at, "studies.new.start")
+
+
+def _has(at, key: str) -> bool:
+    return any(b.key == key for b in at.button)
+
+
 @pytest.mark.parametrize("target, tau", [(1.2, 0.9), (1.0, 1.0), (0.9, None)])
 def test_temperature_match_cools_mle_until_its_nll_test_is_the_target(target, tau):
     # NLL-test rises as τ falls below 1; NLL-oracle falls (cooling sharpens G)

@@ -35,6 +35,8 @@ SCHEDULES = {"a": {"g_steps": 100, "d_steps": 1, "k_epochs": 10}, "b": {"g_steps
              "c": {"g_steps": 1, "d_steps": 1, "k_epochs": 10}, "d": {"g_steps": 1, "d_steps": 5, "k_epochs": 3}}
 REFRESH_S = 2.0
 SEQ_SAMPLES = 10000          # per run, for the per-sequence t-test (the paper used 100k per model)
+# settings whose values name files on the server: never typed in a browser (presets and shipped specs set them)
+PATH_KEYS = ("init_from", "data.name", "data.options", "data.options.path", "data.options.oracle_file")
 SOURCE_BUILD, SOURCE_SHIPPED = "Build one from axes", "A shipped spec"
 
 
@@ -70,6 +72,10 @@ def build_spec(name: str, preset_name: str, data_name: str, methods: list[str], 
     if schedules:
         axes["schedule"] = {s: SCHEDULES[s] for s in schedules}
     if set_key.strip():
+        key = set_key.strip()
+        if key in PATH_KEYS or key.endswith(("path", "file", "_dir")):
+            raise ConfigError(f"{key} names a file on the server: it cannot be typed here (presets and the shipped "
+                              "specs set it)")
         values = parse_values(set_values)
         if not values:
             raise ConfigError(f"axis {set_key.strip()}: give its values, separated by commas")
