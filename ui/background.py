@@ -75,3 +75,28 @@ def forget(key: str) -> None:
     task = _tasks().pop(key, None)
     if task is not None and task.running:
         task.proc.terminate()
+
+
+def on_request(key: str, args: list[str], button: str, icon: str, widget_key: str, waiting: str, failed: str,
+               help: Optional[str] = None):
+    """A result computed by `python -m <args>` only when asked: a button, then a note that refreshes while the
+    process works, then its JSON (None until then; on failure, the error is shown)."""
+    task = get(key)
+    if task is None:
+        if st.button(button, icon=icon, key=widget_key, help=help):
+            start(key, args)
+            st.rerun()
+        return None
+    if task.running:
+        @st.fragment(run_every=1.0)
+        def wait():
+            if not task.running:
+                st.rerun()
+            st.info(f"{waiting} ({time.time() - task.started:.0f} s so far)…", icon=icon)
+        wait()
+        return None
+    try:
+        return task.result()
+    except (RuntimeError, ValueError) as e:
+        st.error(f"{failed}: {e}")
+        return None

@@ -52,15 +52,6 @@ def no_study(kind: str, what: str) -> None:
         st.rerun()
 
 
-def pick(kind: str, studies: list[dict]) -> Study:
-    by_id = {s["id"]: s for s in studies}
-    if len(studies) == 1:
-        chosen = studies[0]["id"]
-    else:
-        chosen = st.selectbox("Study", list(by_id), key=f"paper.{kind}.pick", format_func=lambda i: V.study_label(by_id[i]))
-    return Study(by_id[chosen]["dir"])
-
-
 def in_progress(study: Study, done: int) -> None:
     """A study still running: how far, and where to watch it."""
     if done < len(study.members):
@@ -88,28 +79,13 @@ def temp_control(study: Study) -> dict | None:
     cells = study.cells()
     if "method=mle" not in cells or "method=seqgan" not in cells:
         return None
-    task = background.get(temp_key(study))
-    if task is None:
-        if st.button("Add the temperature-matched MLE control", icon=":material/thermostat:", key="paper.t1.temp",
-                     help="Each MLE run's final generator sampled at τ = 0.6 … 1 (no training), cooled until its "
-                          "NLL-test equals SeqGAN's; its NLL-oracle there is the control."):
-            background.start(temp_key(study), ["seqgan_core.studies.report", "tempmatch", str(study.dir),
-                                               "--mle", "method=mle", "--target", "method=seqgan"])
-            st.rerun()
-        return None
-    if task.running:
-        @st.fragment(run_every=1.0)
-        def wait():
-            if not task.running:
-                st.rerun()
-            st.info("Sweeping the MLE runs' generators over temperature…", icon=":material/thermostat:")
-        wait()
-        return None
-    try:
-        return task.result()
-    except (RuntimeError, ValueError) as e:
-        st.error(f"The temperature control failed: {e}")
-        return None
+    return background.on_request(
+        temp_key(study), ["seqgan_core.studies.report", "tempmatch", str(study.dir), "--mle", "method=mle",
+                          "--target", "method=seqgan"],
+        "Add the temperature-matched MLE control", ":material/thermostat:", "paper.t1.temp",
+        "Sweeping the MLE runs' generators over temperature", "The temperature control failed",
+        help="Each MLE run's final generator sampled at τ = 0.6 … 1 (no training), cooled until its NLL-test "
+             "equals SeqGAN's; its NLL-oracle there is the control.")
 
 
 def _ours(row: dict | None) -> str:
@@ -180,9 +156,11 @@ def table1_verdict(tab: dict, temp: dict | None) -> list[str]:
         controls.append(("the constant-reward control (policy gradient with reward 0.5 and no discriminator)", const))
     if temp:
         tvals = [x["nll/oracle"] for x in temp["seeds"] if x.get("tau") is not None]
+        missed = len(temp["seeds"]) - len(tvals)
         if tvals:
             controls.append(("the temperature-matched MLE control (MLE's own generator cooled until its NLL-test "
-                             "equals SeqGAN's)", tvals))
+                             "equals SeqGAN's" + (f"; {missed} MLE seed(s) never reached it at τ ≥ {min(temp['taus'])}"
+                                                  if missed else "") + ")", tvals))
         else:
             lines.append("No temperature ≤ 1 brings MLE's NLL-test to SeqGAN's: SeqGAN covers the held-out data "
                          "better than MLE at any sharpening, so this control cannot explain its advantage.")
@@ -203,14 +181,23 @@ def table1_verdict(tab: dict, temp: dict | None) -> list[str]:
     return lines
 
 
-def table1_section() -> None:
-    st.subheader("Table 1: NLL-oracle of each method")
-    studies = paper_studies(default_root(), "table1")
+def stored(kind: str, title: str, what: str) -> Study | None:
+    """The section's heading and its study (picked when several are stored), its scale; with none, the
+    launch of the classroom-scale one."""
+    st.subheader(title)
+    studies = paper_studies(default_root(), kind)
     if not studies:
-        no_study("table1", "Table 1")
-        return
-    study = pick("table1", studies)
+        no_study(kind, what)
+        return None
+    study = Study(V.picker(studies, f"paper.{kind}.pick")["dir"])
     st.markdown(scale_text(study))
+    return study
+
+
+def table1_section() -> None:
+    study = stored("table1", "Table 1: NLL-oracle of each method", "Table 1")
+    if study is None:
+        return
     st.caption("The paper: the authors' oracle, 120 MLE epochs then 200 adversarial rounds, NLL-oracle of 100k "
                f"samples, SeqGAN against each baseline p < {PAPER_TABLE1_P:g} (a t-test over sequences). Different "
                "oracles and budgets: compare the order and the gaps, not the absolute numbers.")
@@ -249,13 +236,9 @@ def fig3_lines(study: Study) -> list[str]:
 
 
 def fig3_section() -> None:
-    st.subheader("Figure 3: NLL-oracle under the four schedules")
-    studies = paper_studies(default_root(), "fig3")
-    if not studies:
-        no_study("fig3", "Figure 3")
+    study = stored("fig3", "Figure 3: NLL-oracle under the four schedules", "Figure 3")
+    if study is None:
         return
-    study = pick("fig3", studies)
-    st.markdown(scale_text(study))
     in_progress(study, sum(RunDB(m["dir"]).state().get("status") == "finished" for m in study.members))
     st.caption("The paper's schedules: (a) g=100, d=1, k=10 · (b) g=30, d=1, k=30 · (c) g=1, d=1, k=10 · "
                "(d) g=1, d=5, k=3. The paper finds (a) fast but unstable, (c) and (d) stable, (d) the best. The "
@@ -264,8 +247,10 @@ def fig3_section() -> None:
     if "schedule" not in study.spec.axes:
         st.info("This study has no schedule axis.")
         return
-    reference = ({"name": "the authors' code, schedule (d)", "x": list(PAPER_ADV_LOG), "y": list(PAPER_ADV_LOG.values())}
-                 if study.spec.preset == "paper" else None)
+    reference = None
+    if study.spec.preset == "paper":        # the same oracle and scale: the authors' log can share the axes
+        reference = {"name": "the authors' code, schedule (d)", "x": list(PAPER_ADV_LOG),
+                     "y": list(PAPER_ADV_LOG.values())}
     V.curves_chart(study, "nll/oracle", "paper.f3", default_x=V.X_ROUNDS,
                    title="NLL-oracle per schedule, mean over seeds", reference=reference)
     lines = fig3_lines(study)

@@ -8,7 +8,6 @@ study made by create_study and started by the local executor; the page reads the
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 
@@ -23,11 +22,11 @@ from seqgan_core.contract import label
 from seqgan_core.runs import RunDB, default_root
 from seqgan_core.runs.store import LIVE_STATUSES, read_config
 from seqgan_core.studies import METHODS, Study, create_study, expand, load_spec, spec_from_dict
-from seqgan_core.studies import report, results
+from seqgan_core.studies import results
 from seqgan_core.studies.executors import LocalExecutor
 from seqgan_core.train.checkpoint import init_from_problem
 
-from . import background, charts, datasets, state as U
+from . import background, charts, datasets
 from .ribbon import clock
 
 SPEC_DIR = Path(__file__).resolve().parents[1] / "studies"
@@ -336,29 +335,11 @@ def seq_key(study: Study, metric: str, ref: str, samples: int) -> str:
 
 def seq_table(study: Study, metric: str, ref: str, samples: int, key: str) -> dict | None:
     """The table with the per-sequence t-test, computed on request in a process of its own."""
-    task_key = seq_key(study, metric, ref, samples)
-    task = background.get(task_key)
-    if task is None:
-        if st.button(f"Add the per-sequence t-test ({samples:,} samples per run, as the paper)",
-                     icon=":material/functions:", key=f"{key}.seq"):
-            background.start(task_key, ["seqgan_core.studies.report", "table", str(study.dir), "--metric", metric,
-                                        "--ref", ref, "--samples", str(samples)])
-            st.rerun()
-        return None
-    if task.running:
-        @st.fragment(run_every=1.0)
-        def wait():
-            if not task.running:
-                st.rerun()
-            st.info(f"Sampling each run's final generator ({time.time() - task.started:.0f} s so far)…",
-                    icon=":material/functions:")
-        wait()
-        return None
-    try:
-        return task.result()
-    except (RuntimeError, ValueError) as e:
-        st.error(f"The per-sequence test failed: {e}")
-        return None
+    return background.on_request(
+        seq_key(study, metric, ref, samples),
+        ["seqgan_core.studies.report", "table", str(study.dir), "--metric", metric, "--ref", ref, "--samples",
+         str(samples)], f"Add the per-sequence t-test ({samples:,} samples per run, as the paper)",
+        ":material/functions:", f"{key}.seq", "Sampling each run's final generator", "The per-sequence test failed")
 
 
 def _p(x) -> str:
