@@ -207,8 +207,11 @@ def table1_section() -> None:
         st.info("No results yet: no run of this study has finished.")
         return
     tab = results.table(study, "nll/oracle", "method=seqgan" if "method=seqgan" in study.cells() else None)
-    tab = V.seq_table(study, "nll/oracle", tab["reference"], V.SEQ_SAMPLES, "paper.t1") or tab
-    temp = temp_control(study)
+    left, right = st.columns(2)
+    with left:
+        tab = V.seq_table(study, "nll/oracle", tab["reference"], V.SEQ_SAMPLES, "paper.t1") or tab
+    with right:
+        temp = temp_control(study)
     st.dataframe(table1_frame(tab, temp), hide_index=True, width="stretch")
     st.caption(ROWS_HELP)
     lines = table1_verdict(tab, temp)

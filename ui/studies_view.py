@@ -437,7 +437,7 @@ def curves_figure(curves: dict[str, list[dict]], metric: str, x_title: str, titl
         layout["yaxis"]["rangemode"] = "normal"
     fig = go.Figure({"data": traces, "layout": layout})
     rows = legend_rows([t["name"] for t in traces if t.get("showlegend") is not False])
-    fig.update_layout(margin={"t": 74 + charts.LEGEND_ROW_PX * rows}, height=440 + charts.LEGEND_ROW_PX * rows)
+    fig.update_layout(margin={"t": 66 + charts.LEGEND_ROW_PX * rows}, height=440 + charts.LEGEND_ROW_PX * rows)
     return fig
 
 
@@ -458,7 +458,7 @@ def legend_rows(names: list[str]) -> int:
 def curves_chart(study: Study, metric: str, key: str, default_x: str = X_RECORDED, title: str | None = None,
                  reference: dict | None = None) -> None:
     """The metric's curve per cell on one chart, with the x axis and zoom to choose."""
-    c1, c2 = st.columns([2, 1])
+    c1, c2 = st.columns([3, 1])
     mode = c1.radio("x axis", (X_RECORDED, X_ROUNDS, X_UPDATES), horizontal=True, key=f"{key}.x",
                     index=(X_RECORDED, X_ROUNDS, X_UPDATES).index(default_x))
     zoom = c2.toggle("Zoom the y axis to the curves", key=f"{key}.zoom",
@@ -497,4 +497,5 @@ def results_section(study: Study, key: str) -> None:
                  "almost always and says nothing about other seeds. " if tab.get("samples") else "") +
                 (f"{unfinished} run(s) not finished are left out." if unfinished else "")))
     downloads(tab, f"{study.spec.name}-{metric.replace('/', '_')}", key)
-    curves_chart(study, metric, key)
+    # schedules differ in rounds and updates, not in their MLE start: their curves from the adversarial start
+    curves_chart(study, metric, key, default_x=X_ROUNDS if "schedule" in study.spec.axes else X_RECORDED)
