@@ -279,10 +279,14 @@ def status_frame(status: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def progress_panel(sdir: str) -> None:
-    """Counts, the overall ETA and each run's progress; Cancel and Resume. Refreshes itself while it runs."""
+def progress_panel(sdir: str, finished_shown: int | None = None) -> None:
+    """Counts, the overall ETA and each run's progress; Cancel and Resume. Refreshes itself while it runs;
+    when another run has finished since the page showed finished_shown of them, the whole page reruns so
+    the results below take it in."""
     study = Study(sdir)
     status = study.status()
+    if finished_shown is not None and status["counts"].get("finished", 0) != finished_shown:
+        st.rerun()
     counts = ", ".join(f"{n} {k}" for k, n in sorted(status["counts"].items()))
     c1, c2, c3 = st.columns([2, 1, 1])
     c1.markdown(f"**{counts}**")
@@ -308,8 +312,10 @@ def progress_panel(sdir: str) -> None:
 
 def watch(sdir: Path) -> None:
     """progress_panel, refreshed every REFRESH_S while the study has runs to go."""
-    done = Study(sdir).status()["done"]
-    st.fragment(progress_panel, run_every=None if done else REFRESH_S)(str(sdir))
+    status = Study(sdir).status()
+    live = not status["done"]
+    st.fragment(progress_panel, run_every=REFRESH_S if live else None)(
+        str(sdir), status["counts"].get("finished", 0) if live else None)
 
 
 # --- results ------------------------------------------------------------------------------------------------
