@@ -61,7 +61,7 @@ def build_spec(name: str, preset_name: str, data_name: str, methods: list[str], 
                set_key: str, set_values: str, seeds: str, rounds: int) -> dict:
     """The spec dict the builder describes (checked later by spec_from_dict, like a file)."""
     base = preset(preset_name)
-    overrides: dict = {"device": "cpu", "adv_rounds": int(rounds)}
+    overrides: dict = {"device": "auto", "adv_rounds": int(rounds)}     # a GPU when there is one
     if data_name != base.data.name:
         # the preset's options and starting checkpoint belong to its own data set
         overrides.update({"data.name": data_name, "data.options": {}, "init_from": ""})
