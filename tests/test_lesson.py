@@ -138,7 +138,7 @@ def test_the_start_script_keeps_the_epoch_with_the_best_nll_test():
     import importlib.util
     from pathlib import Path
     spec = importlib.util.spec_from_file_location(
-        "make_lesson_start", Path(__file__).resolve().parents[1] / "scripts" / "make_lesson_start.py")
+        "make_start", Path(__file__).resolve().parents[1] / "scripts" / "make_start.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     tr = Trainer(tiny_lesson(adv_rounds=0, pretrain_d_rounds=0, pretrain_g_epochs=0), Recorder())

@@ -97,9 +97,9 @@ def test_method_table_maps_names_to_the_one_trainers_settings():
     assert (mle.schedule.pretrain_g_epochs, mle.schedule.adv_rounds, mle.schedule.pretrain_d_rounds) == (4, 0, 0)
     mle = finish_method("mle", apply_overrides(tiny, method_overrides("mle")), 40, 1)
     assert mle.schedule.pretrain_g_epochs == 3 + math.ceil(40 / 16)
-    # classroom: from the shipped 40-epoch generator, 30 updates < one epoch of 156 minibatches
+    # classroom: from the shipped 4-epoch generator, 30 updates < one epoch of 156 minibatches
     room = finish_method("ss", apply_overrides(preset("classroom"), method_overrides("ss")), 30, 1)
-    assert room.schedule.pretrain_g_epochs == 41 and room.schedule.mle_continue and room.schedule.ss_rate == 0.002
+    assert room.schedule.pretrain_g_epochs == 5 and room.schedule.mle_continue and room.schedule.ss_rate == 0.002
     assert apply_overrides(tiny, method_overrides("seqgan")) == tiny
     assert apply_overrides(tiny, method_overrides("constant")).schedule.reward == "constant"
 

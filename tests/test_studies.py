@@ -154,6 +154,31 @@ def test_tiny_study_end_to_end_on_the_local_executor(runs_root, tmp_path):
     seq = results.sequence_nll(Study(sdir).members[0]["dir"], 300)
     assert seq.shape == (300,) and abs(seq.mean() - mle["values"][0]) < 0.3
 
+    # the temperature-matched control: MLE's G at the τ ≤ 1 where its NLL-test is SeqGAN's, per seed
+    tm = cli("study", "table", str(sdir), "--samples", "0", "--temperature-match", "method=mle:method=seqgan")
+    assert tm.returncode == 0, tm.stderr
+    assert "method=mle at τ matching method=seqgan's NLL-test (τ " in tm.stdout, tm.stdout
+    row = results.temperature_matched(Study(sdir), "method=mle", "method=seqgan", n=300)
+    assert set(row["taus"]) == {0, 1} and all(0.5 <= t <= 1.0 for t in row["taus"].values())
+    from seqgan_core.metrics import lesson
+    from seqgan_core.train import Trainer
+    want = dict(results.final_values(Study(sdir), "nll/test")["method=seqgan"])
+    for m in (m for m in Study(sdir).members if m["cell"] == "method=mle"):
+        if m["seed"] in row["not_reached"] or row["taus"][m["seed"]] == 1.0:
+            continue
+        tr = Trainer.resume(Path(m["dir"]) / "checkpoints" / "latest.pt", device="cpu")
+        at = lesson.temperature_sweep(tr.gen, tr.ds, [row["taus"][m["seed"]]], 50)[0]
+        assert at["nll/test"] == pytest.approx(want[m["seed"]], abs=0.02), "the chosen τ matches the diversity"
+
+
+def test_match_tau_walks_down_from_one_and_interpolates():
+    taus = results.MATCH_TAUS
+    nll_test = [5.0 + 0.1 * i for i in range(len(taus))]          # rises as τ falls from 1
+    assert results.match_tau(taus, nll_test, 4.9) == (1.0, True), "already as diverse as the target at τ = 1"
+    tau, ok = results.match_tau(taus, nll_test, 5.22)
+    assert ok and tau == pytest.approx(0.89)                        # a fifth of the way from 0.90 (5.2) to 0.85 (5.3)
+    assert results.match_tau(taus, nll_test, 99.0) == (0.5, False)
+
 
 def test_local_job_manager_leaves_a_ray_studys_runs_alone(runs_root):
     import time

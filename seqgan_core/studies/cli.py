@@ -26,6 +26,9 @@ def add_parser(sub) -> None:
     t.add_argument("--ref", help="the cell the others are tested against (default: the spec's reference)")
     t.add_argument("--samples", type=int, default=10000,
                    help="sequences per run for the per-sequence NLL-oracle t-test (0: seeds only)")
+    t.add_argument("--temperature-match", metavar="SOURCE:TARGET",
+                   help="add the control 'SOURCE's G at the temperature matching TARGET's NLL-test', per seed, "
+                        "e.g. method=mle:method=seqgan")
     fmt = t.add_mutually_exclusive_group()
     fmt.add_argument("--csv", action="store_true")
     fmt.add_argument("--markdown", action="store_true")
@@ -113,7 +116,13 @@ def _table(args) -> int:
     from .study import Study
     if args.samples < 0:
         raise ValueError("--samples must be ≥ 0")
-    tab = results.table(Study(args.dir), args.metric, args.ref, args.samples)
+    study = Study(args.dir)
+    tab = results.table(study, args.metric, args.ref, args.samples)
+    if args.temperature_match:
+        source, sep, target = args.temperature_match.partition(":")
+        if not sep:
+            raise ValueError("--temperature-match takes SOURCE:TARGET, e.g. method=mle:method=seqgan")
+        tab = results.add_row(tab, results.temperature_matched(study, source, target, tab["metric"]), study)
     if args.csv:
         print(results.to_csv(tab), end="")
     elif args.latex:

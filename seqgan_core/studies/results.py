@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -114,6 +115,59 @@ def table(study: Study, metric: Optional[str] = None, reference: Optional[str] =
     return {"metric": metric, "reference": reference, "samples": samples, "rows": rows}
 
 
+# --- the temperature-matched control ------------------------------------------------------------------
+MATCH_TAUS = tuple(round(1.0 - 0.05 * i, 2) for i in range(11))       # 1.0, 0.95, ..., 0.5: the sharpening side
+
+
+def match_tau(taus, values, target: float) -> tuple[float, bool]:
+    """The temperature at which `values` (a diversity measure, e.g. NLL-test, at each τ of a grid walked from
+    1.0 down) first reaches `target`, linearly interpolated between grid points; (τ, reached). A target
+    already met at τ = 1 gives 1.0; one never reached gives the grid's last τ and False."""
+    if values[0] >= target:
+        return float(taus[0]), True
+    for (t0, v0), (t1, v1) in zip(zip(taus, values), zip(taus[1:], values[1:])):
+        if v1 >= target:
+            return float(t0 + (t1 - t0) * (target - v0) / (v1 - v0)), True
+    return float(taus[-1]), False
+
+
+def temperature_matched(study: Study, source: str, target: str, metric: str = "nll/oracle",
+                        match: str = "nll/test", n: int = 2000, taus=MATCH_TAUS) -> dict:
+    """The MLE-at-temperature control, per seed: the source cell's final G (e.g. method=mle) sampled at the
+    τ ≤ 1 where its `match` value equals the target cell's run of the same seed (e.g. SeqGAN's NLL-test),
+    and its `metric` there. Sharpening by temperature costs no training; SeqGAN has to beat it at equal
+    diversity for its quality gain to be the adversary's. A table row (cell, values per seed, taus)."""
+    from ..metrics import lesson
+    from ..train import Trainer
+    cells = study.cells()
+    for c in (source, target):
+        if c not in cells:
+            raise ValueError(f"cell '{c}' is not in the study; cells: {', '.join(cells)}")
+    want = {s: v for s, v in final_values(study, match)[target] if v is not None}
+    values, chosen, missed = {}, {}, []
+    for m in study.members:
+        if m["cell"] != source or m["seed"] not in want or RunDB(m["dir"]).state().get("status") != "finished":
+            continue
+        tr = Trainer.resume(Path(m["dir"]) / "checkpoints" / "latest.pt", device="cpu")
+        grid = lesson.temperature_sweep(tr.gen, tr.ds, taus, n)
+        tau, reached = match_tau(taus, [r[match] for r in grid], want[m["seed"]])
+        if not reached:
+            missed.append(m["seed"])
+        values[m["seed"]] = lesson.temperature_sweep(tr.gen, tr.ds, [tau], n)[0].get(metric)
+        chosen[m["seed"]] = tau
+    vals = [v for v in values.values() if v is not None]
+    return {"cell": f"{source} at τ matching {target}'s {label(match)}", "n": len(vals),
+            "mean": float(np.mean(vals)) if vals else float("nan"), "std": _std(vals), "values": values,
+            "taus": chosen, "not_reached": missed}
+
+
+def add_row(tab: dict, row: dict, study: Study) -> dict:
+    """tab with one more row (e.g. the temperature-matched control), tested over seeds against the reference."""
+    ref = [v for _, v in final_values(study, tab["metric"])[tab["reference"]] if v is not None]
+    row = {**row, "p_seeds": welch([v for v in row["values"].values() if v is not None], ref)["p"]}
+    return {**tab, "rows": tab["rows"] + [row]}
+
+
 # --- exports -------------------------------------------------------------------------------------------
 def _num(x, digits=3) -> str:
     return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
@@ -145,7 +199,10 @@ def _cells(tab: dict) -> tuple[list[str], list[list[str]]]:
         head.append(f"p vs {tab['reference']} ({tab['samples']} sequences per run)")
     body = []
     for r in tab["rows"]:
-        line = [r["cell"], f"{_num(r['mean'])} ± {_num(r['std'])}", str(r["n"]),
+        cell = r["cell"]
+        if r.get("taus"):
+            cell += " (τ " + ", ".join(f"{t:.2f}" for _, t in sorted(r["taus"].items())) + ")"
+        line = [cell, f"{_num(r['mean'])} ± {_num(r['std'])}", str(r["n"]),
                 _p(r.get("p_seeds")) if r["cell"] != tab["reference"] else "(reference)"]
         if with_seq:
             line.append(_p(r.get("p_sequences")) if r["cell"] != tab["reference"] else "(reference)")
