@@ -9,7 +9,7 @@ from scipy import stats
 
 from seqgan_core.runs import JobManager, RunDB
 from seqgan_core.studies import Study, create_study, spec_from_dict
-from seqgan_core.studies.report import match_temperature, stored_studies
+from seqgan_core.studies.report import stored_studies
 
 from test_app_support import no_exception, no_workers, open_page  # noqa: F401
 
@@ -146,13 +146,17 @@ def _has(at, key: str) -> bool:
     return any(b.key == key for b in at.button)
 
 
-@pytest.mark.parametrize("target, tau", [(1.2, 0.9), (1.0, 1.0), (0.9, None)])
-def test_temperature_match_cools_mle_until_its_nll_test_is_the_target(target, tau):
-    # NLL-test rises as τ falls below 1; NLL-oracle falls (cooling sharpens G)
-    rows = [{"tau": t, "nll/test": 1.0 + 2 * (1 - t), "nll/oracle": 3.0 - (1 - t)} for t in (0.7, 0.8, 0.9, 1.0)]
-    rows.append({"tau": 1.1, "nll/test": 1.3, "nll/oracle": 3.5})        # heating also raises NLL-test: not a match
-    hit = match_temperature(rows, target)
-    if tau is None:
-        assert hit is None
-    else:
-        assert hit["tau"] == pytest.approx(tau) and hit["nll/oracle"] == pytest.approx(3.0 - (1 - tau))
+def test_paper_verdict_reads_the_temperature_matched_row():
+    from ui.paper_view import table1_frame, table1_verdict
+    rows = [{"cell": "method=mle", "n": 3, "values": {"0": 3.1, "1": 3.12, "2": 3.11}},
+            {"cell": "method=seqgan", "n": 3, "values": {"0": 2.80, "1": 2.82, "2": 2.81}},
+            {"cell": "method=mle at τ matching method=seqgan's NLL-test", "n": 3, "taus": {"0": 0.8, "1": 0.85, "2": 0.9},
+             "values": {"0": 2.79, "1": 2.80, "2": 2.78}, "not_reached": []}]
+    tab = {"metric": "nll/oracle", "reference": "method=seqgan", "samples": 0, "rows": rows}
+    said = " ".join(table1_verdict(tab))
+    assert "**SeqGAN beats MLE**" in said and "**does not survive** the temperature-matched MLE control" in said
+    rows[2]["values"] = {"0": 3.0, "1": 3.02, "2": 3.01}
+    said = " ".join(table1_verdict(tab))
+    assert "**survives** the temperature-matched" in said and "survives every control" in said
+    frame = table1_frame(tab)
+    assert list(frame["method"])[-1] == "MLE, τ-matched (τ 0.80–0.90)"

@@ -77,16 +77,10 @@ def forget(key: str) -> None:
         task.proc.terminate()
 
 
-def on_request(key: str, args: list[str], button: str, icon: str, widget_key: str, waiting: str, failed: str,
-               help: Optional[str] = None):
-    """A result computed by `python -m <args>` only when asked: a button, then a note that refreshes while the
-    process works, then its JSON (None until then; on failure, the error is shown)."""
-    task = get(key)
-    if task is None:
-        if st.button(button, icon=icon, key=widget_key, help=help):
-            start(key, args)
-            st.rerun()
-        return None
+def computed(key: str, args: list[str], icon: str, waiting: str, failed: str):
+    """The JSON of `python -m <args>`, started on the first call for key: None while the process works (a
+    note that refreshes itself says so), then its result; on failure, the error is shown."""
+    task = get(key) or start(key, args)
     if task.running:
         @st.fragment(run_every=1.0)
         def wait():

@@ -15,7 +15,7 @@ from seqgan_core.runs.store import read_config
 from seqgan_core.studies import Study, load_spec, results
 from seqgan_core.studies.report import PAPER_ADV_LOG, PAPER_TABLE1, PAPER_TABLE1_P, paper_studies
 
-from . import background, studies_view as V
+from . import studies_view as V
 
 ALPHA = 0.05
 SPECS = {"table1": "table1_classroom.toml", "fig3": "fig3_classroom.toml"}
@@ -70,22 +70,9 @@ def _values(row: dict | None) -> list[float]:
     return [v for v in (row or {}).get("values", {}).values() if v is not None]
 
 
-def temp_key(study: Study) -> str:
-    return f"tempmatch:{study.dir}:{V.finished_signature(study)}"
-
-
-def temp_control(study: Study) -> dict | None:
-    """The temperature-matched MLE control, computed on request in a process of its own."""
-    cells = study.cells()
-    if "method=mle" not in cells or "method=seqgan" not in cells:
-        return None
-    return background.on_request(
-        temp_key(study), ["seqgan_core.studies.report", "tempmatch", str(study.dir), "--mle", "method=mle",
-                          "--target", "method=seqgan"],
-        "Add the temperature-matched MLE control", ":material/thermostat:", "paper.t1.temp",
-        "Sweeping the MLE runs' generators over temperature", "The temperature control failed",
-        help="Each MLE run's final generator sampled at τ = 0.6 … 1 (no training), cooled until its NLL-test "
-             "equals SeqGAN's; its NLL-oracle there is the control.")
+def temp_row(tab: dict) -> dict | None:
+    """The temperature-matched control's row (results.temperature_matched), when it was computed."""
+    return next((r for r in tab["rows"] if "taus" in r), None)
 
 
 def _ours(row: dict | None) -> str:
@@ -96,10 +83,12 @@ def _ours(row: dict | None) -> str:
     return f"{np.mean(vals):.3f}{spread} (n = {len(vals)})"
 
 
-def table1_frame(tab: dict, temp: dict | None) -> pd.DataFrame:
+def table1_frame(tab: dict) -> pd.DataFrame:
     """Paper and ours side by side; the p-values are ours, against SeqGAN."""
     seq = bool(tab.get("samples"))
-    methods = ["random"] + [c.split("=", 1)[1] for c in (r["cell"] for r in tab["rows"]) if c.startswith("method=")]
+    methods = ["random"] + [r["cell"].split("=", 1)[1] for r in tab["rows"]
+                            if r["cell"].startswith("method=") and "taus" not in r]
+    seqgan = _values(_row(tab, "seqgan"))
     rows = []
     for m in dict.fromkeys(methods):
         row = _row(tab, m)
@@ -107,18 +96,17 @@ def table1_frame(tab: dict, temp: dict | None) -> pd.DataFrame:
                 "paper: NLL-oracle": f"{PAPER_TABLE1[m]:.3f}" if m in PAPER_TABLE1 else "not in the paper",
                 "ours: NLL-oracle, mean ± std over seeds": _ours(row),
                 "ours: p vs SeqGAN (seeds)": "(reference)" if m == "seqgan" else
-                results._p(results.welch(_values(row), _values(_row(tab, "seqgan")))["p"]) if row else "—"}
+                results._p(results.welch(_values(row), seqgan)["p"]) if row else "—"}
         if seq:
             line["ours: p vs SeqGAN (sequences)"] = ("(reference)" if m == "seqgan" else
                                                      results._p(row.get("p_sequences")) if row else "—")
         rows.append(line)
+    temp = temp_row(tab)
     if temp:
-        vals = [s["nll/oracle"] for s in temp["seeds"] if s.get("tau") is not None]
-        taus = [s["tau"] for s in temp["seeds"] if s.get("tau") is not None]
-        rows.append({"method": TEMP_ROW + (f", τ ≈ {np.mean(taus):.2f}" if taus else ""),
-                     "paper: NLL-oracle": "not in the paper",
-                     "ours: NLL-oracle, mean ± std over seeds": _ours({"values": dict(enumerate(vals))}),
-                     "ours: p vs SeqGAN (seeds)": results._p(temp["p_seeds"])})
+        taus = [float(t) for t in temp["taus"].values()]
+        rows.append({"method": TEMP_ROW + (f" (τ {min(taus):.2f}–{max(taus):.2f})" if taus else ""),
+                     "paper: NLL-oracle": "not in the paper", "ours: NLL-oracle, mean ± std over seeds": _ours(temp),
+                     "ours: p vs SeqGAN (seeds)": results._p(results.welch(_values(temp), seqgan)["p"])})
     return pd.DataFrame(rows)
 
 
@@ -136,7 +124,7 @@ def _cmp(name: str, s: list[float], o: list[float], p: float) -> str:
             f"in SeqGAN's favour, {test}over {len(s)} and {len(o)} seeds)")
 
 
-def table1_verdict(tab: dict, temp: dict | None) -> list[str]:
+def table1_verdict(tab: dict) -> list[str]:
     """What the numbers say, in plain words: SeqGAN against MLE, then against each control."""
     s = _values(_row(tab, "seqgan"))
     mle = _values(_row(tab, "mle"))
@@ -154,16 +142,12 @@ def table1_verdict(tab: dict, temp: dict | None) -> list[str]:
     const = _values(_row(tab, "constant"))
     if const:
         controls.append(("the constant-reward control (policy gradient with reward 0.5 and no discriminator)", const))
-    if temp:
-        tvals = [x["nll/oracle"] for x in temp["seeds"] if x.get("tau") is not None]
-        missed = len(temp["seeds"]) - len(tvals)
-        if tvals:
-            controls.append(("the temperature-matched MLE control (MLE's own generator cooled until its NLL-test "
-                             "equals SeqGAN's" + (f"; {missed} MLE seed(s) never reached it at τ ≥ {min(temp['taus'])}"
-                                                  if missed else "") + ")", tvals))
-        else:
-            lines.append("No temperature ≤ 1 brings MLE's NLL-test to SeqGAN's: SeqGAN covers the held-out data "
-                         "better than MLE at any sharpening, so this control cannot explain its advantage.")
+    temp = temp_row(tab)
+    if temp and _values(temp):
+        missed = temp.get("not_reached") or []
+        controls.append(("the temperature-matched MLE control (MLE's own generator cooled until its NLL-test equals "
+                         "SeqGAN's" + (f"; for seed(s) {', '.join(map(str, missed))} no τ ≥ 0.5 reached it"
+                                       if missed else "") + ")", _values(temp)))
     survived = []
     for name, vals in controls:
         ok, p = _survives(s, vals)
@@ -207,14 +191,10 @@ def table1_section() -> None:
         st.info("No results yet: no run of this study has finished.")
         return
     tab = results.table(study, "nll/oracle", "method=seqgan" if "method=seqgan" in study.cells() else None)
-    left, right = st.columns(2)
-    with left:
-        tab = V.seq_table(study, "nll/oracle", tab["reference"], V.SEQ_SAMPLES, "paper.t1") or tab
-    with right:
-        temp = temp_control(study)
-    st.dataframe(table1_frame(tab, temp), hide_index=True, width="stretch")
+    tab = V.extras(study, "nll/oracle", tab["reference"], "paper.t1") or tab
+    st.dataframe(table1_frame(tab), hide_index=True, width="stretch")
     st.caption(ROWS_HELP)
-    lines = table1_verdict(tab, temp)
+    lines = table1_verdict(tab)
     if lines:
         st.markdown("\n".join(f"- {line}" for line in lines))
     V.downloads(tab, f"table1-{study.dir.name}", "paper.t1")

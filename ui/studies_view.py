@@ -335,17 +335,27 @@ def finished_signature(study: Study) -> str:
     return ",".join(f"{m['run']}:{RunDB(m['dir']).state().get('status')}" for m in study.members)
 
 
-def seq_key(study: Study, metric: str, ref: str, samples: int) -> str:
-    return f"seqtable:{study.dir}:{metric}:{ref}:{samples}:{finished_signature(study)}"
+TEMP_MATCH = ("method=mle", "method=seqgan")    # the control: MLE's G cooled to SeqGAN's NLL-test
 
 
-def seq_table(study: Study, metric: str, ref: str, samples: int, key: str) -> dict | None:
-    """The table with the per-sequence t-test, computed on request in a process of its own."""
-    return background.on_request(
-        seq_key(study, metric, ref, samples),
-        ["seqgan_core.studies.report", "table", str(study.dir), "--metric", metric, "--ref", ref, "--samples",
-         str(samples)], f"Add the per-sequence t-test ({samples:,} samples per run, as the paper)",
-        ":material/functions:", f"{key}.seq", "Sampling each run's final generator", "The per-sequence test failed")
+def extras(study: Study, metric: str, ref: str, key: str) -> dict | None:
+    """The table with its costly parts, each switched on by the user and computed in a process of its own:
+    the per-sequence t-test (NLL-oracle) and the temperature-matched MLE control (a study with MLE and
+    SeqGAN cells). None while nothing is asked or the process works."""
+    left, right = st.columns(2)
+    seq = metric == "nll/oracle" and left.toggle(
+        f"Per-sequence t-test ({SEQ_SAMPLES:,} samples per run, as the paper)", key=f"{key}.seq",
+        help="Samples each finished run's final generator; about a few seconds a run.")
+    temp = set(TEMP_MATCH) <= set(study.cells()) and right.toggle(
+        "Temperature-matched MLE control", key=f"{key}.temp",
+        help="Each MLE run's final G sampled at τ ≤ 1 (no training) where its NLL-test equals SeqGAN's of the "
+             "same seed; its value there is the control, tested against the reference like any cell.")
+    if not seq and not temp:
+        return None
+    args = ["seqgan_core.studies.report", str(study.dir), "--metric", metric, "--ref", ref,
+            "--samples", str(SEQ_SAMPLES if seq else 0)] + (["--temperature-match", ":".join(TEMP_MATCH)] if temp else [])
+    return background.computed(f"table:{finished_signature(study)}:{args}", args, ":material/functions:",
+                               "Sampling the runs' final generators", "The computation failed")
 
 
 def _p(x) -> str:
@@ -358,7 +368,8 @@ def table_frame(tab: dict) -> pd.DataFrame:
     rows = []
     for r in tab["rows"]:
         value = f"{results._num(r['mean'])} ± {results._num(r['std'])}" if r["n"] > 1 else results._num(r["mean"])
-        row = {"cell": r["cell"], f"{label(tab['metric'])} mean ± std": value or "—",
+        cell = r["cell"] + (" (τ " + ", ".join(f"{float(t):.2f}" for t in r["taus"].values()) + ")" if r.get("taus") else "")
+        row = {"cell": cell, f"{label(tab['metric'])} mean ± std": value or "—",
                "seeds": r["n"], "p vs reference (seeds)": "(reference)" if r["cell"] == ref else _p(r.get("p_seeds"))}
         if tab.get("samples"):
             row["mean over sequences"] = results._num(r.get("seq_mean"))
@@ -493,8 +504,7 @@ def results_section(study: Study, key: str) -> None:
     default_ref = study.spec.reference if study.spec.reference in cells else cells[-1]
     ref = c2.selectbox("Tested against (Welch's t-test)", cells, key=f"{key}.ref", index=cells.index(default_ref))
     tab = results.table(study, metric, ref, samples=0)
-    if metric == "nll/oracle":
-        tab = seq_table(study, metric, ref, SEQ_SAMPLES, key) or tab
+    tab = extras(study, metric, ref, key) or tab
     st.dataframe(table_frame(tab), hide_index=True, width="stretch")
     unfinished = len(study.members) - sum(r["n"] for r in tab["rows"])
     st.caption(("Over seeds: Welch's t-test (scipy) of the seeds' final values, n = seeds. " +
