@@ -51,14 +51,16 @@ def _tasks() -> dict[str, Task]:
     return {}
 
 
-def start(key: str, args: list[str], stdin: Optional[str] = None) -> Task:
-    """`python -m <args>` in a process of its own, its output in a fresh temporary folder."""
+def start(key: str, args: list[str], input_json: Optional[str] = None) -> Task:
+    """`python -m <args>` in a process of its own, its output in a fresh temporary folder; input_json, when
+    given, is written there as input.json and named in args by {input} (a file the server made, never a
+    path from the browser)."""
     tasks = _tasks()
     for old in [k for k, t in tasks.items() if not t.running][:max(0, len(tasks) - MAX_TASKS + 1)]:
         del tasks[old]
     folder = Path(tempfile.mkdtemp(prefix="seqgan_task_"))
-    if stdin is not None:
-        (folder / "input.json").write_text(stdin)
+    if input_json is not None:
+        (folder / "input.json").write_text(input_json)
         args = [a.replace("{input}", str(folder / "input.json")) for a in args]
     with open(folder / "stdout", "wb") as out, open(folder / "stderr", "wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", *args], cwd=CODE_ROOT, stdout=out, stderr=err,

@@ -170,7 +170,7 @@ def estimate_key(spec) -> str:
 def start_estimate(spec) -> None:
     """The CLI's dry run of the study (measures each cell in a process of its own, starts nothing)."""
     background.start(estimate_key(spec), ["seqgan_core", "study", "run", "{input}", "--dry-run"],
-                     stdin=json.dumps(spec.to_dict()))
+                     input_json=json.dumps(spec.to_dict()))
 
 
 def cost_panel(spec, key: str) -> dict | None:
