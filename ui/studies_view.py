@@ -475,10 +475,9 @@ def legend_rows(names: list[str]) -> int:
 def curves_chart(study: Study, metric: str, key: str, default_x: str = X_RECORDED, title: str | None = None,
                  reference: dict | None = None) -> None:
     """The metric's curve per cell on one chart, with the x axis and zoom to choose."""
-    c1, c2 = st.columns([3, 1])
-    mode = c1.radio("x axis", (X_RECORDED, X_ROUNDS, X_UPDATES), horizontal=True, key=f"{key}.x",
+    mode = st.radio("x axis", (X_RECORDED, X_ROUNDS, X_UPDATES), horizontal=True, key=f"{key}.x",
                     index=(X_RECORDED, X_ROUNDS, X_UPDATES).index(default_x))
-    zoom = c2.toggle("Zoom the y axis to the curves", key=f"{key}.zoom",
+    zoom = st.toggle("Zoom the y axis to the curves", key=f"{key}.zoom",
                      help="Off: the axis starts at zero, so the size of a change is drawn honestly.")
     raw = results.curves(study, metric)
     sched = cell_schedules(study)
