@@ -94,11 +94,15 @@ def test_paper_table1_beside_the_published_numbers_and_a_control_that_wins(runs_
 
 
 def test_paper_table1_says_a_null_result_is_one(runs_root):
-    fake_study(runs_root, "table1_classroom", {"mle": [3.0, 3.2, 3.1], "seqgan": [3.05, 3.15, 3.1]})
+    fake_study(runs_root, "table1_classroom", {"mle": [3.0, 3.2, 3.1], "seqgan": [3.05, 3.15, 3.1],
+                                               "constant": [3.0, 3.1, 3.05]})
     at = open_page(PAPER)
     no_exception(at)
     said = " ".join(m.value for m in at.markdown)
     assert "**Null result: SeqGAN does not beat MLE**" in said and "beats MLE**" not in said
+    assert "survive" not in said, "no advantage to survive a control"
+    assert "Against the constant-reward control (policy gradient with reward 0.5 and no discriminator), " \
+           "**no significant advantage** for SeqGAN" in said
 
 
 def test_starting_a_study_from_the_page_creates_its_folder(runs_root, monkeypatch):
