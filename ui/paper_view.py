@@ -80,34 +80,40 @@ def _ours(row: dict | None) -> str:
     if not vals:
         return "—"
     spread = f" ± {np.std(vals, ddof=1):.3f}" if len(vals) > 1 else ""
-    return f"{np.mean(vals):.3f}{spread} (n = {len(vals)})"
+    return f"{np.mean(vals):.3f}{spread} ({len(vals)})"
+
+
+PAPER_COL, OURS_COL = "paper", "ours: mean ± std (seeds)"
+P_SEEDS, P_SEQ = "p vs SeqGAN: seeds", "p vs SeqGAN: sequences"
 
 
 def table1_frame(tab: dict) -> pd.DataFrame:
-    """Paper and ours side by side; the p-values are ours, against SeqGAN."""
-    seq = bool(tab.get("samples"))
+    """Paper and ours side by side (NLL-oracle); the p-values are ours, against SeqGAN."""
     methods = ["random"] + [r["cell"].split("=", 1)[1] for r in tab["rows"]
                             if r["cell"].startswith("method=") and "taus" not in r]
     seqgan = _values(_row(tab, "seqgan"))
-    rows = []
-    for m in dict.fromkeys(methods):
-        row = _row(tab, m)
-        line = {"method": METHOD_NAMES.get(m, m),
-                "paper: NLL-oracle": f"{PAPER_TABLE1[m]:.3f}" if m in PAPER_TABLE1 else "not in the paper",
-                "ours: NLL-oracle, mean ± std over seeds": _ours(row),
-                "ours: p vs SeqGAN (seeds)": "(reference)" if m == "seqgan" else
-                results._p(results.welch(_values(row), seqgan)["p"]) if row else "—"}
-        if seq:
-            line["ours: p vs SeqGAN (sequences)"] = ("(reference)" if m == "seqgan" else
-                                                     results._p(row.get("p_sequences")) if row else "—")
-        rows.append(line)
+    named = [(METHOD_NAMES.get(m, m), m, _row(tab, m)) for m in dict.fromkeys(methods)]
     temp = temp_row(tab)
     if temp:
-        taus = [float(t) for t in temp["taus"].values()]
-        rows.append({"method": TEMP_ROW + (f" (τ {min(taus):.2f}–{max(taus):.2f})" if taus else ""),
-                     "paper: NLL-oracle": "not in the paper", "ours: NLL-oracle, mean ± std over seeds": _ours(temp),
-                     "ours: p vs SeqGAN (seeds)": results._p(results.welch(_values(temp), seqgan)["p"])})
+        named.append((TEMP_ROW, "", temp))
+    rows = []
+    for name, m, row in named:
+        line = {"method": name, PAPER_COL: f"{PAPER_TABLE1[m]:.3f}" if m in PAPER_TABLE1 else "—", OURS_COL: _ours(row),
+                P_SEEDS: "(reference)" if m == "seqgan" else
+                results._p(results.welch(_values(row), seqgan)["p"]) if row else "—"}
+        if tab.get("samples"):
+            line[P_SEQ] = "(reference)" if m == "seqgan" else results._p(row.get("p_sequences")) \
+                if row and "p_sequences" in row else "—"
+        rows.append(line)
     return pd.DataFrame(rows)
+
+
+def rows_help(tab: dict) -> str:
+    """What the rows that are not in the paper are (with the temperatures the control used)."""
+    temp = temp_row(tab)
+    taus = ", ".join(f"{float(t):.2f}" for t in temp["taus"].values()) if temp else ""
+    return ROWS_HELP + (f" τ per seed: {taus}." if taus else "") + \
+        " NLL-oracle, lower is better; '—': not in the paper, or no run of ours."
 
 
 def _survives(seqgan: list[float], other: list[float]) -> tuple[bool | None, float]:
@@ -120,8 +126,9 @@ def _survives(seqgan: list[float], other: list[float]) -> tuple[bool | None, flo
 
 def _cmp(name: str, s: list[float], o: list[float], p: float) -> str:
     test = "" if math.isnan(p) else f"Welch p = {results._p(p)} "
-    return (f"SeqGAN {np.mean(s):.3f} vs {name} {np.mean(o):.3f} (difference {np.mean(o) - np.mean(s):+.3f} nats "
-            f"in SeqGAN's favour, {test}over {len(s)} and {len(o)} seeds)")
+    diff = np.mean(s) - np.mean(o)
+    return (f"SeqGAN {np.mean(s):.3f} vs {name} {np.mean(o):.3f} (SeqGAN {'lower' if diff < 0 else 'higher'} by "
+            f"{abs(diff):.3f} nats, {test}over {len(s)} and {len(o)} seeds)")
 
 
 def table1_verdict(tab: dict) -> list[str]:
@@ -141,26 +148,27 @@ def table1_verdict(tab: dict) -> list[str]:
     controls = []
     const = _values(_row(tab, "constant"))
     if const:
-        controls.append(("the constant-reward control (policy gradient with reward 0.5 and no discriminator)", const))
+        controls.append(("the constant-reward control (policy gradient with reward 0.5 and no discriminator)",
+                         "constant reward", const))
     temp = temp_row(tab)
     if temp and _values(temp):
         missed = temp.get("not_reached") or []
         controls.append(("the temperature-matched MLE control (MLE's own generator cooled until its NLL-test equals "
                          "SeqGAN's" + (f"; for seed(s) {', '.join(map(str, missed))} no τ ≥ 0.5 reached it"
-                                       if missed else "") + ")", _values(temp)))
+                                       if missed else "") + ")", "τ-matched MLE", _values(temp)))
     tested = []
-    for name, vals in controls:
+    for name, short, vals in controls:
         ok, p = _survives(s, vals)
         tested.append(ok)
         if ok is None:
-            lines.append(f"Too few seeds to test SeqGAN against {name}: {_cmp('it', s, vals, p)}.")
+            lines.append(f"Too few seeds to test SeqGAN against {name}: {_cmp(short, s, vals, p)}.")
         elif not beat:          # no advantage over MLE to keep: the control is only compared
             word = "SeqGAN is **better**" if ok else "**no significant advantage** for SeqGAN"
-            lines.append(f"Against {name}, {word}: {_cmp('it', s, vals, p)}.")
+            lines.append(f"Against {name}, {word}: {_cmp(short, s, vals, p)}.")
         elif ok:
-            lines.append(f"The advantage **survives** {name}: {_cmp('it', s, vals, p)}.")
+            lines.append(f"The advantage **survives** {name}: {_cmp(short, s, vals, p)}.")
         else:
-            lines.append(f"The advantage **does not survive** {name}: {_cmp('it', s, vals, p)}. What SeqGAN gains "
+            lines.append(f"The advantage **does not survive** {name}: {_cmp(short, s, vals, p)}. What SeqGAN gains "
                          "here the control gains without the adversary: sharpening G, not D's reward, explains it.")
     if beat and tested and all(t is True for t in tested):
         lines.append("SeqGAN's advantage over MLE survives every control run here.")
@@ -195,7 +203,7 @@ def table1_section() -> None:
     tab = results.table(study, "nll/oracle", "method=seqgan" if "method=seqgan" in study.cells() else None)
     tab = V.extras(study, "nll/oracle", tab["reference"], "paper.t1") or tab
     st.dataframe(table1_frame(tab), hide_index=True, width="stretch")
-    st.caption(ROWS_HELP)
+    st.caption(rows_help(tab))
     lines = table1_verdict(tab)
     if lines:
         st.markdown("\n".join(f"- {line}" for line in lines))
