@@ -452,9 +452,10 @@ def curves_figure(curves: dict[str, list[dict]], metric: str, x_title: str, titl
     if zoom:
         layout["yaxis"].pop("range", None)
         layout["yaxis"]["rangemode"] = "normal"
+    layout["title"].update(y=1, yanchor="top", pad={"t": 12})     # two lines: room above the first
     fig = go.Figure({"data": traces, "layout": layout})
     rows = legend_rows([t["name"] for t in traces if t.get("showlegend") is not False])
-    fig.update_layout(margin={"t": 66 + charts.LEGEND_ROW_PX * rows}, height=440 + charts.LEGEND_ROW_PX * rows)
+    fig.update_layout(margin={"t": 76 + charts.LEGEND_ROW_PX * rows}, height=440 + charts.LEGEND_ROW_PX * rows)
     return fig
 
 
