@@ -20,6 +20,8 @@ pages = [
     st.Page("app_pages/live.py", title="Live", icon=":material/monitoring:"),
     st.Page("app_pages/rollouts.py", title="Roll-outs", icon=":material/account_tree:"),
     st.Page("app_pages/runs.py", title="Runs", icon=":material/folder_open:"),
+    st.Page("app_pages/studies.py", title="Studies", icon=":material/science:"),
+    st.Page("app_pages/paper.py", title="Paper", icon=":material/article:"),
     st.Page("app_pages/learn.py", title="Learn", icon=":material/school:"),
 ]
 st.navigation(pages).run()
