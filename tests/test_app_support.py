@@ -120,14 +120,14 @@ def test_curve_spreads_several_steps_of_one_round():
     assert list(x) == [10, 10.25, 10.5, 10.75]
 
 
-def test_heatmap_keeps_repeated_tokens_apart_and_a_fixed_scale():
+def test_heatmap_keeps_repeated_tokens_apart_and_a_centred_scale():
     from ui.charts import q_heatmap
     snap = {"q": [[0.2, 0.9], [0.5, 0.5]], "tokens": [["7", "7"], ["7"]], "round": 0, "g_step": 0,
             "rollout_num": 4}
     fig = q_heatmap(snap, "run-a")
     trace = fig.data[0]
     assert list(trace.x) == [1, 2] and list(trace.y) == [1, 2]      # integers: two '7' cells, not one
-    assert (trace.zmin, trace.zmax) == (0, 1)
+    assert trace.zmid == 0 and trace.zmin == -trace.zmax > -0.5     # Q − median, range from the data
     assert fig.layout.uirevision == "run-a"
     assert np.asarray(trace.text).shape == (2, 2)                   # short rows padded
 

@@ -301,7 +301,7 @@ def samples_panel(roll: dict | None, db: RunReader) -> None:
     """The latest g-step's samples shaded by Q; before any g-step, the latest evaluation's samples."""
     if roll:
         st.markdown(f"**Latest samples of G, each token shaded by its reward Q** (round {roll['round'] + 1})")
-        st.html(tokens.shaded_block(roll["tokens"], roll["q"], roll.get("first_error")))
+        st.html(tokens.shaded_block(roll["tokens"], roll["q"], roll.get("first_error"), roll.get("baseline")))
         return
     samples = db.latest_snapshot("samples")
     if samples:
