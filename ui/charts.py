@@ -240,6 +240,35 @@ def q_scale(q_rows, token_rows, baseline=None) -> QScale:
     return QScale(centre, half, with_baseline)
 
 
+def q_tokens(words: list[str], q: list[float], scale: "QScale", error: int | None, uirevision: str) -> go.Figure:
+    """One sample's Q token by token: a bar per word on [0, 1], coloured on the heatmap's scale, the centre
+    (b or the median) dashed, and the positions from the first grammatical error on shaded."""
+    n = len(words)
+    x = list(range(1, n + 1))
+    units = [scale.unit(v, i) for i, v in enumerate(q[:n])]
+    devs = [scale.dev(v, i) for i, v in enumerate(q[:n])]
+    bars = {"type": "bar", "x": x, "y": q[:n], "marker": {"color": [q_css(u) for u in units],
+                                                         "line": {"color": "#555", "width": 1}},
+            "customdata": np.c_[np.array(words, dtype=object), devs], "name": "Q",
+            "hovertemplate": "t = %{x}: %{customdata[0]}<br>Q = %{y:.3f}, "
+                             + scale.symbol + " = %{customdata[1]:+.3f}<extra></extra>"}
+    centre = scale.centres(n)
+    line = {"type": "scatter", "x": x, "y": centre, "mode": "lines", "name": scale.symbol.split(" − ")[1],
+            "line": {"dash": "dash", "color": "#333", "width": 2}, "hoverinfo": "skip"}
+    extra = {}
+    if error is not None and error < n:
+        extra = {"shapes": [{"type": "rect", "x0": error + 0.5, "x1": n + 0.5, "y0": 0, "y1": 1, "yref": "paper",
+                             "fillcolor": "rgba(214,39,40,0.10)", "line": {"color": "#d62728", "width": 2}}],
+                 "annotations": [{"x": error + 0.5, "y": 1, "yref": "paper", "xanchor": "left", "yanchor": "top",
+                                  "text": "from the first error on", "showarrow": False, "font": {"size": 13},
+                                  "bgcolor": "rgba(255,255,255,0.8)"}]}
+    layout = _layout("Q of each word of this sample", uirevision, "", "Q", height=330, legend=False, **extra)
+    layout["xaxis"].update(tickmode="array", tickvals=x, ticktext=[f"{w}" for w in words], tickangle=-45)
+    layout["yaxis"]["range"] = BOUNDED["Q"]
+    layout["margin"]["b"] = 90
+    return go.Figure({"data": [bars, line], "layout": layout})
+
+
 # The colour map as arrays, read once: plotly's own sampler costs a millisecond a call, and the Live page
 # shades every token of every sample each second.
 _STOPS = np.array([float(stop) for stop, _ in get_colorscale(Q_SCALE)])

@@ -91,8 +91,17 @@ def completion_key(t: int) -> str:
             "</div>")
 
 
-def plain(token_rows: list[list[str]]) -> str:
-    """Sequences without shading (samples from an evaluation, before any reward exists)."""
-    rows = "".join(f"<div class='sg-seq'><span class='sg-n'>{i + 1}.</span>"
-                   f"{''.join(_tok(t, cls='sg-pre') for t in row)}</div>" for i, row in enumerate(token_rows))
-    return CSS + rows
+def plain(token_rows: list[list[str]], errors: list | None = None) -> str:
+    """Sequences without shading (samples from an evaluation, before any reward exists); given errors (each
+    row's first-error position or None), the first grammatical error outlined as on the shaded samples."""
+    errors = errors or [None] * len(token_rows)
+    rows = []
+    for i, (row, e) in enumerate(zip(token_rows, errors)):
+        cells = [_tok(t, cls="sg-pre sg-err" if j == e else "sg-pre",
+                      title="first grammatical error" if j == e else "") for j, t in enumerate(row)]
+        if e is not None and e >= len(row):
+            cells.append(_tok("✗ ends here", cls="sg-end", title="the sentence is not finished where it stops"))
+        rows.append(f"<div class='sg-seq'><span class='sg-n'>{i + 1}.</span>{''.join(cells)}</div>")
+    key = (f"<div class='sg-key'>{_tok('word', cls='sg-pre sg-err')} the first grammatical error (the grammar "
+           "cannot continue there)</div>") if any(e is not None for e in errors) else ""
+    return CSS + "".join(rows) + key
