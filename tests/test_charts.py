@@ -37,7 +37,7 @@ def test_heatmap_is_centred_on_the_baseline_with_a_range_from_the_data():
     z = np.array(trace.z, dtype=float)
     assert abs(z[0, 0] + 0.03) < 1e-9 and abs(z[0, 2] - 0.03) < 1e-9                  # colour: Q − b
     assert np.array(trace.customdata, dtype=float)[0, 2] == 0.53                        # hover: Q itself
-    assert "Q = %{customdata:.3f}" in trace.hovertemplate and "%{text}" in trace.hovertemplate
+    assert "Q = %{customdata:.3f}" in trace.hovertemplate and "%{hovertext}" in trace.hovertemplate
     assert list(trace.text[0][:4]) == ["the", "dog", "runs", "<eos>"]                  # words, not ids
 
 
@@ -78,3 +78,9 @@ def test_an_all_equal_batch_is_drawn_white_not_noise():
     html = shaded_block([["a", "b", "c"]], [[0.5, 0.5, 0.5]])
     assert all(c.min() > 230 for c in _chip_colours(html))
     assert "range ±0.005" in html
+
+
+def test_long_rows_show_each_words_start_and_the_whole_word_on_hover():
+    words = ["children", "that", "the", "foxes", "chase"] * 5
+    trace = q_heatmap(_snap([[0.5] * 25], [words]), "r").data[0]
+    assert list(trace.text[0][:2]) == ["chi…", "that"] and trace.hovertext[0][0] == "children"

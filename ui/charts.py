@@ -167,14 +167,18 @@ def q_heatmap(snapshot: dict, uirevision: str) -> go.Figure:
         q[i, len(row) + 1:] = np.nan
     scale = q_scale(snapshot["q"], snapshot["tokens"], snapshot.get("baseline"))
     h = scale.half
+    # long rows leave a cell a few characters wide on a projector: the cell shows the word's start, hover all
+    cut = 99 if T <= 12 else 6 if T <= 20 else 4
+    short = [[w if len(w) <= cut else w[:cut - 1] + "…" for w in row] for row in tokens]
     trace = {"type": "heatmap", "z": q - scale.centres(T), "x": list(range(1, T + 1)), "y": list(range(1, K + 1)),
-             "zmin": -h, "zmax": h, "zmid": 0, "colorscale": Q_SCALE, "text": tokens, "customdata": q,
-             "hovertemplate": "sample %{y}, t = %{x}: %{text}<br>Q = %{customdata:.3f}, "
+             "zmin": -h, "zmax": h, "zmid": 0, "colorscale": Q_SCALE, "text": short, "hovertext": tokens,
+             "customdata": q,
+             "hovertemplate": "sample %{y}, t = %{x}: %{hovertext}<br>Q = %{customdata:.3f}, "
                               f"{scale.symbol} = %{{z:+.3f}}<extra></extra>",
              "colorbar": {"title": {"text": scale.symbol, "side": "right"}, "tickvals": [-h, 0, h],
                           "ticktext": [f"−{h:.{scale.digits}f} lower", "0", f"+{h:.{scale.digits}f} higher"]}}
     if T <= 40:                                                     # beyond that the text would overlap
-        trace.update(texttemplate="%{text}", textfont={"size": 13 if T <= 20 else 10})
+        trace.update(texttemplate="%{text}", textfont={"size": 13 if T <= 20 else 11})
     title = f"Q per token, round {snapshot['round'] + 1}, g-step {snapshot['g_step'] + 1} " \
             f"(N = {snapshot['rollout_num']} roll-outs)<br><sup>colour: {scale.label()}</sup>"
     layout = _layout(title, uirevision, "position t", "sample", height=max(260, 46 * K + 110), legend=False)
@@ -263,7 +267,8 @@ def q_tokens(words: list[str], q: list[float], scale: "QScale", error: int | Non
                                   "text": "from the first error on", "showarrow": False, "font": {"size": 13},
                                   "bgcolor": "rgba(255,255,255,0.8)"}]}
     layout = _layout("Q of each word of this sample", uirevision, "", "Q", height=330, legend=False, **extra)
-    layout["xaxis"].update(tickmode="array", tickvals=x, ticktext=[f"{w}" for w in words], tickangle=-45)
+    layout["xaxis"].update(tickmode="array", tickvals=x, ticktext=list(words), tickfont={"size": 15},
+                           tickangle=0 if n <= 12 else -45)
     layout["yaxis"]["range"] = BOUNDED["Q"]
     layout["margin"]["b"] = 90
     return go.Figure({"data": [bars, line], "layout": layout})

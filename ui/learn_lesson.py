@@ -212,8 +212,9 @@ def stage_q(snap: dict, series: S.RunSeries, run_id: str) -> int:
                 "verdicts (the Roll-outs page shows the completions). If D has learnt the grammar, Q should drop "
                 "where a sentence goes wrong.")
     K = len(snap["q"])
-    b = int(st.number_input("sample", 1, K, default_sample(snap) + 1, key="learn.sample",
-                            help="Samples of this g-step; the first that breaks the grammar is chosen first.")) - 1
+    b = int(st.columns([1, 3])[0].number_input(
+        "sample", 1, K, default_sample(snap) + 1, key="learn.sample",
+        help="Samples of this g-step; the first that breaks the grammar is chosen first.")) - 1
     words = tokens.until_end(snap["tokens"][b] + [tokens.EOS], 0)
     errors = snap.get("first_error") or []
     e = errors[b] if b < len(errors) else None
@@ -257,8 +258,17 @@ def stage_pg(snap: dict, b: int, cfg: dict) -> None:
     errors = snap.get("first_error") or []
     e = errors[b] if b < len(errors) else None
     default = e + 1 if e is not None and e < T else max(1, T // 2)
-    t = int(st.number_input("position t in this sample", 1, T, default, key="learn.t",
-                            help="The first error's word is chosen first."))
+    t = int(st.columns([1, 3])[0].number_input("position t in this sample", 1, T, default, key="learn.t",
+                                                 help="The first error's word is chosen first."))
+    words = tokens.until_end(snap["tokens"][b] + [tokens.EOS], 0)
+    word = words[t - 1] if t <= len(words) else None
+    if word is None:
+        st.markdown(f"Position {t} of sample {b + 1} comes after its sentence ended (<eos>): padding, not a "
+                    "word. Choose a position up to its end to follow a word.")
+    else:
+        where = (" — the first grammatical error" if e == t - 1 else " (after the first error)" if e is not None
+                 and t - 1 > e else "")
+        st.markdown(f"Follow word {t} of sample {b + 1}, **{word}**{where}, through the update of G:")
     V.step_pg(snap, b, t, cfg)
 
 
