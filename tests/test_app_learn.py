@@ -3,13 +3,11 @@ import functools
 import json
 import re
 import shutil
-import tempfile
 from pathlib import Path
 
-from seqgan_core.cli import main as cli_main
 from seqgan_core.runs import RunDB
 
-from test_app_support import add_run, no_exception, no_workers, open_page  # noqa: F401
+from test_app_support import add_run, no_exception, no_workers, open_page, train_by_cli  # noqa: F401
 
 PAGE = "app_pages/learn.py"
 
@@ -81,13 +79,8 @@ LESSON_SET = ["adv_rounds=2", "pretrain_d_rounds=1", "num_negatives=128", "nll_s
 
 @functools.lru_cache(maxsize=1)
 def lesson_template() -> Path:
-    """A finished short lesson run (grammar data, the shipped MLE start), trained once by the CLI."""
-    out = Path(tempfile.mkdtemp(prefix="seqgan_learn_tests_")) / "20990101-000000-grammar-test"
-    args = ["train", "--preset", "lesson", "--out", str(out)]
-    for item in LESSON_SET:
-        args += ["--set", item]
-    assert cli_main(args) == 0
-    return out
+    """A finished short lesson run (grammar data, the shipped MLE start), trained once per session."""
+    return train_by_cli("lesson", "20990101-000000-grammar-test", LESSON_SET)
 
 
 def add_lesson_run(root: Path) -> Path:

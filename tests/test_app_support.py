@@ -25,15 +25,20 @@ SMALL = ["pretrain_g_epochs=2", "pretrain_d_rounds=1", "adv_rounds=2", "nll_samp
          "name=tiny-test"]
 
 
-@functools.lru_cache(maxsize=1)
-def template_run() -> Path:
-    """A finished tiny run, trained once per session by the engine's own CLI."""
-    out = Path(tempfile.mkdtemp(prefix="seqgan_app_tests_")) / "20990101-000000-oracle-test"
-    args = ["train", "--preset", "tiny", "--out", str(out)]
-    for item in SMALL:
+def train_by_cli(preset: str, run_id: str, settings: list[str]) -> Path:
+    """A finished run of a preset with `settings` changed, trained by the engine's own CLI in a temp folder."""
+    out = Path(tempfile.mkdtemp(prefix="seqgan_app_tests_")) / run_id
+    args = ["train", "--preset", preset, "--out", str(out)]
+    for item in settings:
         args += ["--set", item]
     assert cli_main(args) == 0
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def template_run() -> Path:
+    """A finished tiny run, trained once per session."""
+    return train_by_cli("tiny", "20990101-000000-oracle-test", SMALL)
 
 
 def add_run(root: Path, run_id: str = "20990101-000000-oracle-test") -> Path:
