@@ -115,7 +115,9 @@ def test_lesson_walk_tells_the_story_with_the_runs_numbers(runs_root):
     no_exception(at)
     heads = [s.value for s in at.subheader]
     assert [h[:1] for h in heads] == ["1", "2", "3", "4", "5", "6"]
-    assert "NP(n)  → DET(n) [ADJ] N(n) [RC(n)]" in at.code[0].value and "p = 0.40" in at.code[0].value
+    rules = at.code[0].value
+    assert "NP(n) → DET(n) [ADJ] N(n) [RC(n)]" in rules and "RC: p = 0.40" in rules and "depth 2" in rules
+    assert max(len(line) for line in rules.splitlines()) <= 72                # whole on a 1024-pixel projector
     html = " ".join(h.proto.body for h in at.get("html"))
     from seqgan_core.data import load
     real = load("grammar", json.loads((run_dir / "config.json").read_text())["data"]["options"])

@@ -60,17 +60,16 @@ def watch(run_dir: str, shown: tuple) -> None:
 
 # --- 1. the data ----------------------------------------------------------------------------------------
 def grammar_rules(p: dict) -> str:
-    """The run's grammar as rules with its own probabilities."""
-    depth = p["max_depth"]
+    """The run's grammar as rules with its own probabilities (lines short enough for a projector)."""
     po, pt = p["p_object_relative"], p["p_transitive"]
     return "\n".join([
-        "S      → NP(n) VP(n)                 n = singular or plural, ½ each",
-        f"NP(n)  → DET(n) [ADJ] N(n) [RC(n)]   ADJ with p = {p['p_adjective']:.2f}; RC with p = {p['p_relative']:.2f}"
-        f" (nested up to depth {depth})",
-        f"RC(n)  → that VP(n)                  p = {1 - po:.2f}   ('the dog that runs')",
-        f"       | that NP(m) TV(m)            p = {po:.2f}   ('the dog that the cats chase')",
-        f"VP(n)  → IV(n)                       p = {1 - pt:.2f}",
-        f"       | TV(n) NP(m)                 p = {pt:.2f}",
+        "S     → NP(n) VP(n)               n: singular or plural, ½ each",
+        f"NP(n) → DET(n) [ADJ] N(n) [RC(n)] ADJ: p = {p['p_adjective']:.2f}, RC: p = {p['p_relative']:.2f}",
+        f"RC(n) → that VP(n)                p = {1 - po:.2f}  the dog that runs",
+        f"      | that NP(m) TV(m)          p = {po:.2f}  the dog that the cats chase",
+        f"VP(n) → IV(n)                     p = {1 - pt:.2f}",
+        f"      | TV(n) NP(m)               p = {pt:.2f}",
+        f"relative clauses nest up to depth {p['max_depth']}",
     ])
 
 

@@ -105,8 +105,10 @@ def step_pg(snap: dict, b: int, t: int, cfg: dict) -> None:
     if not base and s["reward_baseline"] != "none":
         st.info("This run's snapshot predates recorded baselines: the numbers below leave b out.")
     bl = base[t - 1] if base else 0.0
+    # two short lines: one long formula is cut off on a 1024-pixel projector
     st.latex(rf"\log G_\theta(y_{{{t}}}\mid Y_{{1:{t - 1}}}) = {logp:.3f}\;(p = {math.exp(logp):.4f}),\qquad "
-             rf"Q = {q:.3f},\qquad b = {bl:.3f},\qquad \log G\cdot (Q-b) = {logp * (q - bl):.3f}")
+             rf"Q = {q:.3f},\qquad b = {bl:.3f}")
+    st.latex(rf"\log G\cdot (Q-b) = {logp * (q - bl):.3f}")
     whole = -sum(lp * (qq - (base[i] if base else 0.0))
                  for i, (lp, qq) in enumerate(zip(snap["logp"][b], snap["q"][b])))
     norm = ("summed over the batch, as the authors do" if snap.get("loss_norm", s["pg_loss_norm"]) == "sum"
