@@ -115,8 +115,8 @@ def step_pg(snap: dict, b: int, t: int, cfg: dict) -> None:
             else "then averaged over the batch's B·T tokens")
     st.markdown(f"The loss this token adds is $-\\log G\\cdot (Q-b)$ = **{-logp * (q - bl):.3f}**; the whole sample "
                 f"adds **{whole:.2f}** (baseline: {s['reward_baseline']}, b taken over the run's whole batch; "
-                f"{norm}). With no baseline every Q is positive, so every sampled token is pushed up, the more the "
-                "larger its Q: that alone sharpens G, whatever D says.")
+                f"{norm}). With no baseline no Q is negative, so every sampled token is pushed up (or left alone at "
+                "Q = 0), the more the larger its Q: that alone sharpens G, whatever D says.")
 
 
 def step_dsteps(series: S.RunSeries, cfg: dict, progress: dict) -> None:
