@@ -1,15 +1,22 @@
-"""Learn: Algorithm 1 of SeqGAN step by step, each formula filled in with the chosen run's numbers."""
+"""Learn: on the grammar data, the lesson walked through with the chosen run's numbers; on other data,
+Algorithm 1 of SeqGAN step by step, each formula filled in with the run's numbers."""
 import streamlit as st
 
 from seqgan_core.runs import RunDB
-from ui import learn_view as V, series, state
+from ui import learn_lesson, learn_view as V, series, state
 
 st.title("Learn")
+runs = state.all_runs()
+run = state.require_run(runs, "No runs yet. The page fills in with real numbers once a run exists: start one on "
+                              "Setup (the lesson preset walks through SeqGAN on a readable grammar).")
+if run["config"]["data"]["name"] == "grammar":
+    st.caption("SeqGAN trains a sentence generator as a reinforcement-learning policy whose reward is a "
+               "discriminator's opinion. Here is what that does on a grammar whose every rule is known, stage by "
+               "stage, with this run's own numbers.")
+    learn_lesson.page(run, runs)
+    st.stop()
 st.caption("SeqGAN trains a text generator as a reinforcement-learning policy whose reward is a "
            "discriminator's opinion. Below, each step of the algorithm with this run's own numbers.")
-runs = state.all_runs()
-run = state.require_run(runs, "No runs yet. The formulas below fill in with real numbers once a run exists: "
-                              "start one on Setup (the tiny preset takes seconds).")
 
 cfg, run_state = run["config"], run["state"]
 metrics = series.run_series(run["dir"], run_state)

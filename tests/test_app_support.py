@@ -25,15 +25,20 @@ SMALL = ["pretrain_g_epochs=2", "pretrain_d_rounds=1", "adv_rounds=2", "nll_samp
          "name=tiny-test"]
 
 
-@functools.lru_cache(maxsize=1)
-def template_run() -> Path:
-    """A finished tiny run, trained once per session by the engine's own CLI."""
-    out = Path(tempfile.mkdtemp(prefix="seqgan_app_tests_")) / "20990101-000000-oracle-test"
-    args = ["train", "--preset", "tiny", "--out", str(out)]
-    for item in SMALL:
+def train_by_cli(preset: str, run_id: str, settings: list[str]) -> Path:
+    """A finished run of a preset with `settings` changed, trained by the engine's own CLI in a temp folder."""
+    out = Path(tempfile.mkdtemp(prefix="seqgan_app_tests_")) / run_id
+    args = ["train", "--preset", preset, "--out", str(out)]
+    for item in settings:
         args += ["--set", item]
     assert cli_main(args) == 0
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def template_run() -> Path:
+    """A finished tiny run, trained once per session."""
+    return train_by_cli("tiny", "20990101-000000-oracle-test", SMALL)
 
 
 def add_run(root: Path, run_id: str = "20990101-000000-oracle-test") -> Path:
@@ -120,14 +125,14 @@ def test_curve_spreads_several_steps_of_one_round():
     assert list(x) == [10, 10.25, 10.5, 10.75]
 
 
-def test_heatmap_keeps_repeated_tokens_apart_and_a_fixed_scale():
+def test_heatmap_keeps_repeated_tokens_apart_and_a_centred_scale():
     from ui.charts import q_heatmap
     snap = {"q": [[0.2, 0.9], [0.5, 0.5]], "tokens": [["7", "7"], ["7"]], "round": 0, "g_step": 0,
             "rollout_num": 4}
     fig = q_heatmap(snap, "run-a")
     trace = fig.data[0]
     assert list(trace.x) == [1, 2] and list(trace.y) == [1, 2]      # integers: two '7' cells, not one
-    assert (trace.zmin, trace.zmax) == (0, 1)
+    assert trace.zmid == 0 and trace.zmin == -trace.zmax > -0.5     # Q − median, range from the data
     assert fig.layout.uirevision == "run-a"
     assert np.asarray(trace.text).shape == (2, 2)                   # short rows padded
 

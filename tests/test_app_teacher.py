@@ -277,9 +277,9 @@ def test_item13_nothing_after_eos_is_drawn_as_content():
     snap = {"q": [[0.2, 0.9, 0.7, 0.6], [0.5, 0.5, 0.5, 0.5]], "tokens": [["a"], ["b", "c", "d", "e"]],
             "round": 0, "g_step": 0, "rollout_num": 4}
     trace = q_heatmap(snap, "r").data[0]
-    z = [list(r) for r in trace.z]
-    assert z[0][:2] == [0.2, 0.9] and all(math.isnan(v) for v in z[0][2:])   # the <eos> cell, then nothing
-    assert list(trace.text[0][:2]) == ["a", "<eos>"] and z[1] == [0.5] * 4
+    z, q = [list(r) for r in trace.z], [list(r) for r in trace.customdata]     # colour: Q − median; hover: Q
+    assert q[0][:2] == [0.2, 0.9] and all(math.isnan(v) for v in z[0][2:] + q[0][2:])   # <eos>, then nothing
+    assert list(trace.text[0][:2]) == ["a", "<eos>"] and q[1] == [0.5] * 4
     html = completion(["x", "y", "<eos>", "zz", "qq"], 1, "0.50")
     assert "&lt;eos&gt;" in html and "zz" not in html and "qq" not in html
 

@@ -156,45 +156,140 @@ def d_histogram(snapshot: dict | None, uirevision: str) -> go.Figure:
 
 
 def q_heatmap(snapshot: dict, uirevision: str) -> go.Figure:
-    """Per-token Q of the latest g-step's samples: rows are samples, columns positions t, tokens written
-    on the cells. Integer axes keep repeated tokens apart; the colour scale is fixed to [0, 1]."""
+    """Per-token Q of the latest g-step's samples: rows are samples, columns positions t, words written on
+    the cells. Colour is Q − b on the centred scale of `q_scale` (the same as the shaded samples), the value
+    of Q and of Q − b on hover. Integer axes keep repeated tokens apart."""
     q = np.asarray(snapshot["q"], dtype=float).copy()               # (K, T)
     K, T = q.shape
     # rows are cut at <eos>: the <eos> cell keeps its Q (ending there was G's choice); after it, nothing
     tokens = [(list(row) + ([EOS_TEXT] if len(row) < T else []) + [""] * T)[:T] for row in snapshot["tokens"]]
     for i, row in enumerate(snapshot["tokens"]):
         q[i, len(row) + 1:] = np.nan
-    trace = {"type": "heatmap", "z": q, "x": list(range(1, T + 1)), "y": list(range(1, K + 1)),
-             "zmin": 0, "zmax": 1, "colorscale": Q_SCALE, "text": tokens,
-             "hovertemplate": "sample %{y}, t = %{x}: %{text}<br>Q = %{z:.3f}<extra></extra>",
-             "colorbar": {"title": {"text": "Q"}, "tickvals": [0, 0.5, 1],
-                          "ticktext": ["0 generated", "0.5", "1 real"]}}
+    scale = q_scale(snapshot["q"], snapshot["tokens"], snapshot.get("baseline"))
+    h = scale.half
+    # long rows leave a cell a few characters wide on a projector: the cell shows the word's start, hover all
+    cut = 99 if T <= 12 else 6 if T <= 20 else 4
+    short = [[w if len(w) <= cut else w[:cut - 1] + "…" for w in row] for row in tokens]
+    trace = {"type": "heatmap", "z": q - scale.centres(T), "x": list(range(1, T + 1)), "y": list(range(1, K + 1)),
+             "zmin": -h, "zmax": h, "zmid": 0, "colorscale": Q_SCALE, "text": short, "hovertext": tokens,
+             "customdata": q,
+             "hovertemplate": "sample %{y}, t = %{x}: %{hovertext}<br>Q = %{customdata:.3f}, "
+                              f"{scale.symbol} = %{{z:+.3f}}<extra></extra>",
+             "colorbar": {"title": {"text": scale.symbol, "side": "right"}, "tickvals": [-h, 0, h],
+                          "ticktext": [f"−{h:.{scale.digits}f} lower", "0", f"+{h:.{scale.digits}f} higher"]}}
     if T <= 40:                                                     # beyond that the text would overlap
-        trace.update(texttemplate="%{text}", textfont={"size": 13 if T <= 20 else 10})
+        trace.update(texttemplate="%{text}", textfont={"size": 13 if T <= 20 else 11})
     title = f"Q per token, round {snapshot['round'] + 1}, g-step {snapshot['g_step'] + 1} " \
-            f"(N = {snapshot['rollout_num']} roll-outs)"
-    layout = _layout(title, uirevision, "position t", "sample", height=max(240, 46 * K + 90), legend=False)
+            f"(N = {snapshot['rollout_num']} roll-outs)<br><sup>colour: {scale.label()}</sup>"
+    layout = _layout(title, uirevision, "position t", "sample", height=max(260, 46 * K + 110), legend=False)
+    layout["margin"]["t"] = 70
     layout["xaxis"].update(tickmode="linear" if T <= 40 else "auto", dtick=1, tick0=1)
     layout["yaxis"].update(autorange="reversed", tickmode="linear", dtick=1, tick0=1)
     return go.Figure({"data": [trace], "layout": layout})
 
 
-# The heatmap's colour scale as arrays, read once: plotly's own sampler costs a millisecond a call, and the
-# Live page shades every token of every sample each second.
+class QScale:
+    """Colours for Q that show the differences that exist: the colour is Q − b, with b the baseline the
+    run subtracted at each position (or, without one, the median Q of the cells shown), on a symmetric range
+    ±half taken from the data (the larger of the 2nd and 98th percentile deviations), so one outlier does
+    not wash the rest out. Red: less reward than b; white: as b; blue: more."""
+
+    MIN_HALF = 0.005                # an all-equal batch (a constant reward) is drawn white, not noise
+
+    def __init__(self, centre, half: float, with_baseline: bool):
+        self.centre = np.asarray(centre, dtype=float)              # scalar or one value per position
+        self.half, self.with_baseline = max(float(half), self.MIN_HALF), with_baseline
+        self.digits = 2 if self.half >= 0.05 else 3
+        self.symbol = "Q − b" if with_baseline else "Q − median"
+
+    def centres(self, T: int) -> np.ndarray:
+        return np.broadcast_to(self.centre, (T,)) if self.centre.ndim else np.full(T, float(self.centre))
+
+    def dev(self, q: float, t: int = 0) -> float:
+        """Q at position t (0-based) minus the centre there."""
+        c = float(self.centre[min(t, len(self.centre) - 1)]) if self.centre.ndim else float(self.centre)
+        return float(q) - c
+
+    def unit(self, q: float, t: int = 0) -> float:
+        """Where Q at position t sits on the colour scale: 0 (−half), 0.5 (the centre), 1 (+half)."""
+        return min(max(0.5 + self.dev(q, t) / (2 * self.half), 0.0), 1.0)
+
+    def label(self) -> str:
+        """What the colour means, in words and with its range."""
+        rng = f"range ±{self.half:.{self.digits}f}"
+        if self.with_baseline:
+            c = self.centre
+            b = f"b = {float(c):.3f}" if not c.ndim or np.ptp(c) < 1e-9 else "b per position"
+            return f"Q − b ({b}, the baseline this step subtracted), {rng}; red = less reward than b, blue = more"
+        return (f"Q − median Q ({float(np.median(self.centre)):.3f}; this run subtracts no baseline), {rng}; "
+                "red = less reward than most tokens, blue = more")
+
+
+def q_scale(q_rows, token_rows, baseline=None) -> QScale:
+    """The colour scale of a g-step's samples (see QScale): over the cells that are content, each row's tokens
+    and its <eos>; a recorded baseline of zeros means the run subtracted none."""
+    T = max((len(r) for r in q_rows), default=1)
+    base = np.asarray(baseline if baseline else [], dtype=float)
+    with_baseline = bool(len(base)) and bool(np.any(np.abs(base) > 1e-12))
+    cells = [(t, float(v)) for row, toks in zip(q_rows, token_rows) for t, v in enumerate(row[:len(toks) + 1])]
+    values = np.array([v for _, v in cells]) if cells else np.zeros(1)
+    if with_baseline:
+        centre = base if np.ptp(base) > 1e-9 else float(base[0])
+        centres = np.broadcast_to(centre, (T,)) if np.ndim(centre) else np.full(T, centre)
+        dev = np.array([v - centres[min(t, T - 1)] for t, v in cells]) if cells else np.zeros(1)
+    else:
+        centre = float(np.median(values))
+        dev = values - centre
+    half = max(abs(np.percentile(dev, 2)), abs(np.percentile(dev, 98)))
+    return QScale(centre, half, with_baseline)
+
+
+def q_tokens(words: list[str], q: list[float], scale: "QScale", error: int | None, uirevision: str) -> go.Figure:
+    """One sample's Q token by token: a bar per word on [0, 1], coloured on the heatmap's scale, the centre
+    (b or the median) dashed, and the positions from the first grammatical error on shaded."""
+    n = len(words)
+    x = list(range(1, n + 1))
+    units = [scale.unit(v, i) for i, v in enumerate(q[:n])]
+    devs = [scale.dev(v, i) for i, v in enumerate(q[:n])]
+    bars = {"type": "bar", "x": x, "y": q[:n], "marker": {"color": [q_css(u) for u in units],
+                                                         "line": {"color": "#555", "width": 1}},
+            "customdata": np.c_[np.array(words, dtype=object), devs], "name": "Q",
+            "hovertemplate": "t = %{x}: %{customdata[0]}<br>Q = %{y:.3f}, "
+                             + scale.symbol + " = %{customdata[1]:+.3f}<extra></extra>"}
+    centre = scale.centres(n)
+    line = {"type": "scatter", "x": x, "y": centre, "mode": "lines", "name": scale.symbol.split(" − ")[1],
+            "line": {"dash": "dash", "color": "#333", "width": 2}, "hoverinfo": "skip"}
+    extra = {}
+    if error is not None and error < n:
+        extra = {"shapes": [{"type": "rect", "x0": error + 0.5, "x1": n + 0.5, "y0": 0, "y1": 1, "yref": "paper",
+                             "fillcolor": "rgba(214,39,40,0.10)", "line": {"color": "#d62728", "width": 2}}],
+                 "annotations": [{"x": error + 0.5, "y": 1, "yref": "paper", "xanchor": "left", "yanchor": "top",
+                                  "text": "from the first error on", "showarrow": False, "font": {"size": 13},
+                                  "bgcolor": "rgba(255,255,255,0.8)"}]}
+    layout = _layout("Q of each word of this sample", uirevision, "", "Q", height=330, legend=False, **extra)
+    layout["xaxis"].update(tickmode="array", tickvals=x, ticktext=list(words), tickfont={"size": 15},
+                           tickangle=0 if n <= 12 else -45)
+    layout["yaxis"]["range"] = BOUNDED["Q"]
+    layout["margin"]["b"] = 90
+    return go.Figure({"data": [bars, line], "layout": layout})
+
+
+# The colour map as arrays, read once: plotly's own sampler costs a millisecond a call, and the Live page
+# shades every token of every sample each second.
 _STOPS = np.array([float(stop) for stop, _ in get_colorscale(Q_SCALE)])
 _RGB = np.array([unlabel_rgb(color) for _, color in get_colorscale(Q_SCALE)], dtype=float)   # (stops, 3)
 
 
-def q_css(q: float) -> str:
-    """Background colour of a token with reward q, the same scale as the heatmap."""
-    q = min(max(float(q), 0.0), 1.0)
-    r, g, b = (np.interp(q, _STOPS, _RGB[:, i]) for i in range(3))
+def q_css(unit: float) -> str:
+    """Background colour at a position on the colour scale (QScale.unit), the same map as the heatmap."""
+    u = min(max(float(unit), 0.0), 1.0)
+    r, g, b = (np.interp(u, _STOPS, _RGB[:, i]) for i in range(3))
     return f"rgb({r:.0f},{g:.0f},{b:.0f})"
 
 
-def text_on(q: float) -> str:
-    """Black or white text, whichever reads on q's colour (the scale is dark at both ends)."""
-    return "#fff" if abs(float(q) - 0.5) > 0.3 else "#111"
+def text_on(unit: float) -> str:
+    """Black or white text, whichever reads on that colour (the map is dark at both ends)."""
+    return "#fff" if abs(float(unit) - 0.5) > 0.3 else "#111"
 
 
 def overlay(curves: list[tuple[str, np.ndarray, np.ndarray]], metric: str, uirevision: str,

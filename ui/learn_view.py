@@ -22,8 +22,8 @@ def phase_value(series: S.RunSeries, name: str, phase: str, last: bool = True) -
 
 
 def fmt(value: float | None, digits: int = 3) -> str:
-    """A number for the text, or a dash when the run has not recorded it (yet)."""
-    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+    """A number for the text, or words saying the run has not recorded it (never a bare dash)."""
+    return "not measured yet" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
 def players(cfg: dict) -> None:
@@ -43,9 +43,11 @@ def step_mle(series: S.RunSeries, cfg: dict) -> None:
     st.latex(r"\min_\theta\; -\frac{1}{T}\sum_{t=1}^{T}\log G_\theta\!\left(y_t \mid Y_{1:t-1}\right),"
              r"\qquad Y \in \text{training data}")
     E = cfg["schedule"]["pretrain_g_epochs"]
-    st.markdown(f"This run: **{E}** epochs; the last MLE loss was **{fmt(phase_value(series, 'loss/mle', 'mle'))}** "
-                f"nats per token, and G's samples ended pre-training at NLL-oracle "
-                f"**{fmt(phase_value(series, 'nll/oracle', 'mle'))}**.")
+    loss, nll = phase_value(series, "loss/mle", "mle"), phase_value(series, "nll/oracle", "mle")
+    said = [f"the last MLE loss was **{loss:.3f}** nats per token"] if loss is not None else []
+    said += [f"G's samples ended pre-training at NLL-oracle **{nll:.3f}**"] if nll is not None else []
+    st.markdown(f"This run: **{E}** epochs; " + (" and ".join(said) if said else
+                                                "no MLE loss or NLL-oracle was recorded for them") + ".")
 
 
 def step_d(series: S.RunSeries, cfg: dict) -> None:
@@ -103,16 +105,18 @@ def step_pg(snap: dict, b: int, t: int, cfg: dict) -> None:
     if not base and s["reward_baseline"] != "none":
         st.info("This run's snapshot predates recorded baselines: the numbers below leave b out.")
     bl = base[t - 1] if base else 0.0
+    # two short lines: one long formula is cut off on a 1024-pixel projector
     st.latex(rf"\log G_\theta(y_{{{t}}}\mid Y_{{1:{t - 1}}}) = {logp:.3f}\;(p = {math.exp(logp):.4f}),\qquad "
-             rf"Q = {q:.3f},\qquad b = {bl:.3f},\qquad \log G\cdot (Q-b) = {logp * (q - bl):.3f}")
+             rf"Q = {q:.3f},\qquad b = {bl:.3f}")
+    st.latex(rf"\log G\cdot (Q-b) = {logp * (q - bl):.3f}")
     whole = -sum(lp * (qq - (base[i] if base else 0.0))
                  for i, (lp, qq) in enumerate(zip(snap["logp"][b], snap["q"][b])))
     norm = ("summed over the batch, as the authors do" if snap.get("loss_norm", s["pg_loss_norm"]) == "sum"
             else "then averaged over the batch's B·T tokens")
     st.markdown(f"The loss this token adds is $-\\log G\\cdot (Q-b)$ = **{-logp * (q - bl):.3f}**; the whole sample "
                 f"adds **{whole:.2f}** (baseline: {s['reward_baseline']}, b taken over the run's whole batch; "
-                f"{norm}). With no baseline every Q is positive, so every sampled token is pushed up, the more the "
-                "larger its Q: that alone sharpens G, whatever D says.")
+                f"{norm}). With no baseline no Q is negative, so every sampled token is pushed up (or left alone at "
+                "Q = 0), the more the larger its Q: that alone sharpens G, whatever D says.")
 
 
 def step_dsteps(series: S.RunSeries, cfg: dict, progress: dict) -> None:
@@ -131,19 +135,27 @@ def step_dsteps(series: S.RunSeries, cfg: dict, progress: dict) -> None:
                    f"This run lags it: $\\theta_\\beta \\leftarrow {r}\\,\\theta_\\beta + {1 - r:.2f}\\,\\theta$."))
 
 
+def change(series: S.RunSeries, name: str, digits: int = 3) -> str:
+    """How a metric moved from the end of MLE to now, in words; what is measured when one end is missing
+    (a run started from a saved generator records no MLE rows): never a dash standing for a number."""
+    before, now = phase_value(series, name, "mle"), S.last_value(series, name)
+    if now is None:
+        return "has not been measured yet"
+    if before is None:
+        return f"is **{now:.{digits}f}** now (it was not measured at the end of MLE in this run)"
+    return f"went from **{before:.{digits}f}** after MLE to **{now:.{digits}f}** now"
+
+
 def _exposure_numbers(series: S.RunSeries) -> str:
     """NLL-oracle before and after the adversarial phase; for data without an oracle, what is measured."""
     if "nll/oracle" in series.by_name:
-        return (f"NLL-oracle went from **{fmt(phase_value(series, 'nll/oracle', 'mle'))}** after MLE to "
-                f"**{fmt(S.last_value(series, 'nll/oracle'))}** now.")
+        return f"NLL-oracle {change(series, 'nll/oracle')}."
     text = ("this data set has no oracle, so NLL-oracle cannot be measured; NLL-test (held-out real data) "
-            f"went from **{fmt(phase_value(series, 'nll/test', 'mle'))}** after MLE to "
-            f"**{fmt(S.last_value(series, 'nll/test'))}** now")
+            f"{change(series, 'nll/test')}")
     quality = sorted(n for n in series.by_name if n.startswith(("bleu/", "valid/")))
-    if quality and phase_value(series, quality[-1], "mle") is not None:
+    if quality:
         q = quality[-1]
-        text += (f", and {charts.LABELS.get(q, q)} of G's own samples from **{fmt(phase_value(series, q, 'mle'))}**"
-                 f" to **{fmt(S.last_value(series, q))}**")
+        text += f", and {charts.LABELS.get(q, q)} of G's own samples {change(series, q)}"
     return text + "."
 
 
@@ -157,9 +169,8 @@ def pitfalls(series: S.RunSeries, cfg: dict, snap: dict | None, run_id: str) -> 
                 f"close it: {_exposure_numbers(series)}")
     st.markdown("**Mode collapse.** G can please D by producing a few sequences D likes, over and over. "
                 "NLL-oracle alone then *improves*; the warning signs are falling entropy and distinct bigrams and "
-                f"rising NLL-test. Here distinct bigrams went {fmt(phase_value(series, 'div/distinct2', 'mle'))} → "
-                f"{fmt(S.last_value(series, 'div/distinct2'))}, NLL-test {fmt(phase_value(series, 'nll/test', 'mle'))}"
-                f" → {fmt(S.last_value(series, 'nll/test'))}.")
+                f"rising NLL-test. Here distinct bigrams {change(series, 'div/distinct2')}; NLL-test "
+                f"{change(series, 'nll/test')}.")
     st.plotly_chart(charts.g_curves(series, ["g/entropy", "div/distinct2", "div/unique"], "Entropy and diversity", E,
                                     run_id, "nats", right=("div/distinct2", "div/unique")),
                     key="learn.div", width="stretch")

@@ -131,15 +131,15 @@ def request_banner(waiting: str | None, progress: dict) -> None:
     st.info(text, icon=":material/hourglass_top:")
 
 
-def control_buttons(run_dir: Path, status: str, waiting: str | None = None) -> None:
+def control_buttons(run_dir: Path, status: str, waiting: str | None = None, key: str = "live") -> None:
     """Pause / resume / step / stop, each enabled only where it means something (a request already
-    waiting is not offered twice)."""
+    waiting is not offered twice). `key` prefixes the widgets' keys, for a page that shows them twice."""
     live, restartable = status in ("running", "paused"), status in ("stopped", "interrupted", "failed")
     enabled = {"pause": status == "running" and waiting is None,
                "resume": (status == "paused" and waiting is None) or restartable,
                "step": live and waiting is None, "stop": live and waiting != "stop"}
     if status == "queued":
-        if st.button("Cancel this queued run", icon=":material/cancel:", key="live.cancel",
+        if st.button("Cancel this queued run", icon=":material/cancel:", key=f"{key}.cancel",
                      help="Take it off the queue before it starts (Resume queues it again)."):
             if U.jobs().cancel(run_dir):
                 st.toast("Cancelled: the run left the queue.")
@@ -148,7 +148,7 @@ def control_buttons(run_dir: Path, status: str, waiting: str | None = None) -> N
     icons = {"pause": "pause", "resume": "play_arrow", "step": "skip_next", "stop": "stop"}
     for col, command in zip(st.columns(4), enabled):
         if col.button(command.capitalize(), icon=f":material/{icons[command]}:", disabled=not enabled[command],
-                      key=f"live.{command}", help=COMMAND_HELP[command], width="stretch"):
+                      key=f"{key}.{command}", help=COMMAND_HELP[command], width="stretch"):
             send(run_dir, command, status)
             # the whole page follows at once: the header, the form and whether the panel polls
             st.rerun(scope="app")
@@ -316,7 +316,7 @@ def samples_panel(roll: dict | None, db: RunReader) -> None:
     """The latest g-step's samples shaded by Q; before any g-step, the latest evaluation's samples."""
     if roll:
         st.markdown(f"**Latest samples of G, each token shaded by its reward Q** (round {roll['round'] + 1})")
-        st.html(tokens.shaded_block(roll["tokens"], roll["q"], roll.get("first_error")))
+        st.html(tokens.shaded_block(roll["tokens"], roll["q"], roll.get("first_error"), roll.get("baseline")))
         return
     samples = db.latest_snapshot("samples")
     if samples:

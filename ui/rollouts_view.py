@@ -40,8 +40,9 @@ def pick_token(snap: dict, run_id: str) -> tuple[int, int]:
     rows = [" ".join(t) for t in snap["tokens"]]
     b = st.radio("Sample", list(range(K)), format_func=lambda i: f"{i + 1}: {rows[i]}", key=f"rollouts.b.{run_id}",
                  horizontal=False)
-    t = st.slider("Position t (the prefix is y_1 … y_t)", 1, T, value=min(T, max(1, T // 2)),
-                  key=f"rollouts.t.{run_id}")
+    words = max(1, len(snap["tokens"][0]))                         # sample 1's words, before its <eos>
+    t = st.slider("Position t (the prefix is y_1 … y_t)", 1, T, value=min(T, words, max(1, T // 2)),
+                  key=f"rollouts.t.{run_id}", help="Start inside sample 1's sentence: after its <eos> is padding.")
     return b, t
 
 

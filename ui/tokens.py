@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html
 
-from .charts import q_css, text_on
+from .charts import QScale, q_css, q_scale, text_on
 
 CSS = """<style>
 .sg-seq{font-family:ui-monospace,Menlo,monospace;font-size:1.05rem;line-height:2.1;margin:2px 0;
@@ -26,25 +26,38 @@ def _tok(text: str, style: str = "", cls: str = "", title: str = "") -> str:
             f"{html.escape(text) or '&nbsp;'}</span>")
 
 
-def shaded(tokens: list[str], q: list[float], label: str = "", error: int | None = None) -> str:
-    """One sequence, each token on the colour of its Q (hover shows the value); with a grammar, the first
-    grammatical error outlined in red (or a red mark where the sentence stops too early or unfinished)."""
-    cells = [_tok(t, f"background:{q_css(v)};color:{text_on(v)}", "sg-err" if i == error else "",
-                  f"t={i + 1}  Q={v:.3f}" + ("  first grammatical error" if i == error else ""))
-             for i, (t, v) in enumerate(zip(tokens, q))]
+def shaded(tokens: list[str], q: list[float], scale: QScale, label: str = "", error: int | None = None) -> str:
+    """One sequence, each token on the colour of its Q on `scale` (hover shows Q and its deviation); with a
+    grammar, the first grammatical error outlined in red (or a red mark where the sentence stops too early
+    or unfinished)."""
+    cells = []
+    for i, (t, v) in enumerate(zip(tokens, q)):
+        u = scale.unit(v, i)
+        cells.append(_tok(t, f"background:{q_css(u)};color:{text_on(u)}", "sg-err" if i == error else "",
+                          f"t={i + 1}  Q={v:.3f}  {scale.symbol}={scale.dev(v, i):+.3f}"
+                          + ("  first grammatical error" if i == error else "")))
     if error is not None and error >= len(tokens):
         cells.append(_tok("✗ ends here", cls="sg-end", title="the sentence is not finished where it stops"))
     return f"<div class='sg-seq'><span class='sg-n'>{html.escape(label)}</span>{''.join(cells)}</div>"
 
 
-def shaded_block(token_rows: list[list[str]], q_rows: list[list[float]], errors: list | None = None) -> str:
-    """Several sequences shaded by Q, with a key to the colours (and to the error marks, given errors:
-    each row's first-error position or None)."""
+def scale_key(scale: QScale) -> str:
+    """The colours' key: three chips at −half, 0 and +half, and what the colour means."""
+    h, d = scale.half, scale.digits
+    chips = "".join(_tok(text, f"background:{q_css(u)};color:{text_on(u)}")
+                    for text, u in ((f"−{h:.{d}f}", 0.0), ("0", 0.5), (f"+{h:.{d}f}", 1.0)))
+    return f"<div class='sg-key'>{chips} colour: {html.escape(scale.label())} (hover a word for its Q)</div>"
+
+
+def shaded_block(token_rows: list[list[str]], q_rows: list[list[float]], errors: list | None = None,
+                 baseline: list | None = None) -> str:
+    """Several sequences shaded by Q on one centred scale (the heatmap's, given the same snapshot), with a
+    key to the colours (and to the error marks, given errors: each row's first-error position or None)."""
+    scale = q_scale(q_rows, token_rows, baseline)
     errors = errors or [None] * len(token_rows)
-    rows = "".join(shaded(t, q, f"{i + 1}.", e) for i, (t, q, e) in enumerate(zip(token_rows, q_rows, errors)))
-    key = (f"<div class='sg-key'>{_tok('Q = 0', f'background:{q_css(0)};color:#fff')} D is sure it is generated "
-           f"{_tok('0.5', f'background:{q_css(0.5)}')} unsure {_tok('Q = 1', f'background:{q_css(1)};color:#fff')}"
-           f" D takes it for real</div>")
+    rows = "".join(shaded(t, q, scale, f"{i + 1}.", e)
+                   for i, (t, q, e) in enumerate(zip(token_rows, q_rows, errors)))
+    key = scale_key(scale)
     if any(e is not None for e in errors):
         key += (f"<div class='sg-key'>{_tok('word', cls='sg-err')} the first grammatical error (the grammar cannot "
                 "continue there): does Q drop from it on?</div>")
@@ -78,8 +91,17 @@ def completion_key(t: int) -> str:
             "</div>")
 
 
-def plain(token_rows: list[list[str]]) -> str:
-    """Sequences without shading (samples from an evaluation, before any reward exists)."""
-    rows = "".join(f"<div class='sg-seq'><span class='sg-n'>{i + 1}.</span>"
-                   f"{''.join(_tok(t, cls='sg-pre') for t in row)}</div>" for i, row in enumerate(token_rows))
-    return CSS + rows
+def plain(token_rows: list[list[str]], errors: list | None = None) -> str:
+    """Sequences without shading (samples from an evaluation, before any reward exists); given errors (each
+    row's first-error position or None), the first grammatical error outlined as on the shaded samples."""
+    errors = errors or [None] * len(token_rows)
+    rows = []
+    for i, (row, e) in enumerate(zip(token_rows, errors)):
+        cells = [_tok(t, cls="sg-pre sg-err" if j == e else "sg-pre",
+                      title="first grammatical error" if j == e else "") for j, t in enumerate(row)]
+        if e is not None and e >= len(row):
+            cells.append(_tok("✗ ends here", cls="sg-end", title="the sentence is not finished where it stops"))
+        rows.append(f"<div class='sg-seq'><span class='sg-n'>{i + 1}.</span>{''.join(cells)}</div>")
+    key = (f"<div class='sg-key'>{_tok('word', cls='sg-pre sg-err')} the first grammatical error (the grammar "
+           "cannot continue there)</div>") if any(e is not None for e in errors) else ""
+    return CSS + "".join(rows) + key
