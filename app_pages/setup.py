@@ -3,7 +3,7 @@ import streamlit as st
 
 from seqgan_core.config import warnings_for
 
-from ui import datasets, setup_form as F
+from ui import datasets, roles as R, setup_form as F
 
 st.title("Setup")
 st.caption("Choose what G learns to generate and how the adversarial game is played, then press Start. "
@@ -46,6 +46,9 @@ if cfg is not None and not errors:
     for warning in F.cost_warnings(cfg, F.measured(cfg) or {}):
         st.warning(warning, icon=":material/hourglass_bottom:")
     st.markdown(F.summary(cfg))
-if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=bool(errors), key="setup.start"):
-    F.start(cfg)
-    st.switch_page("app_pages/live.py")
+refused = R.refusal("start", cfg=cfg) if cfg is not None and not errors else None
+if refused:
+    st.warning(refused, icon=":material/lock:")
+if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=bool(errors or refused), key="setup.start"):
+    if F.start(cfg):
+        st.switch_page("app_pages/live.py")

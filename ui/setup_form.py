@@ -21,7 +21,7 @@ from seqgan_core.device import device_facts, list_devices
 from seqgan_core.runs.jobs import active_cpu_runs
 from seqgan_core.train.checkpoint import init_from_problem, known_starts, resolve_asset
 
-from . import datasets, state as U
+from . import datasets, roles as R, state as U
 
 BASE = "setup.base"          # the config dict the draft started from (a preset or a cloned run)
 PRESET = "setup.preset"
@@ -300,9 +300,12 @@ def summary(cfg: RunConfig) -> str:
             f"{cfg.data.name}, device {cfg.device}, seed {cfg.seed}.")
 
 
-def start(cfg: RunConfig) -> str:
-    """Queue the run (it starts at once if its device is free) and make it the session's run."""
-    run_dir = U.jobs().submit(cfg)
+def start(cfg: RunConfig) -> str | None:
+    """Queue the run (it starts at once if its device is free) and make it the session's run; None when this
+    session may not start it (said on the page)."""
+    run_dir = R.submit(cfg)
+    if run_dir is None:
+        return None
     U.select(run_dir.name)
     return run_dir.name
 
