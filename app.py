@@ -23,6 +23,5 @@ pages = [
     st.Page("app_pages/runs.py", title="Runs", icon=":material/folder_open:"),
     st.Page("app_pages/learn.py", title="Learn", icon=":material/school:"),
 ]
-class_page = st.Page("app_pages/class_page.py", title="Class", icon=":material/groups:", url_path="class")
 roles.badge(role)
-st.navigation(roles.pages_for(role, pages, class_page)).run()
+roles.navigation(role, pages).run()

@@ -154,3 +154,21 @@ def test_students_runs_queue_behind_the_teachers(root, monkeypatch):
     RunDB(busy).set_state(status="finished")
     jm.schedule()
     assert spawned == [teacher.name]                                 # the teacher's later run goes first
+
+
+def test_class_serve_makes_the_key_and_opens_to_the_room_in_class_mode(root, capsys):
+    from seqgan_core.cli import main
+    assert main(["class", "serve", "--dry-run", "--url", "http://10.1.2.3:8501"]) == 0
+    out = capsys.readouterr().out
+    key = key_path(root).read_text().strip()
+    assert f"/class?key={key}" in out and f"http://10.1.2.3:8501/?join={Room(root).code}" in out
+    assert "--server.address 0.0.0.0" in out
+    assert main(["class", "key"]) == 0 and capsys.readouterr().out.strip() == key
+    assert main(["class", "rotate"]) == 0 and capsys.readouterr().out.strip() != key
+
+
+def test_the_server_listens_on_this_machine_only_by_default():
+    import tomllib
+    from pathlib import Path
+    cfg = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").read_text())
+    assert cfg["server"]["address"] == "127.0.0.1"

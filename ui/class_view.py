@@ -27,7 +27,8 @@ def base_url() -> str:
 
 
 def join_link(code: str) -> str:
-    return f"{base_url()}/class?{R.JOIN}={code}"
+    """The site's root: a visitor's only page is the join page, and it is served there."""
+    return f"{base_url()}/?{R.JOIN}={code}"
 
 
 def qr_png(text: str) -> bytes:
@@ -63,14 +64,14 @@ def join_form() -> None:
         if R.JOIN in st.query_params:
             del st.query_params[R.JOIN]
         R.sign_in(R.student_token(sid))
-        st.rerun()
+        st.switch_page("app_pages/class_page.py")
     with st.expander("I am the teacher"):
         with st.form("class.teacher"):
             key = st.text_input("Teacher key (printed where the class was started)", type="password")
             if st.form_submit_button("Sign in as the teacher"):
                 if C.is_teacher_key(key):
                     R.sign_in(R.teacher_token())
-                    st.rerun()
+                    st.switch_page("app_pages/class_page.py")
                 st.error("That is not this class's teacher key.")
 
 

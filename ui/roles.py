@@ -203,19 +203,25 @@ def visible(runs: list[dict], role: Optional[Role] = None) -> list[dict]:
     return []
 
 
-def pages_for(role: Role, pages: list, class_page) -> list:
-    """The navigation of a role: a visitor sees only the class page (to join); others every page."""
-    if role.kind == VISITOR:
-        return [class_page]
-    return [*pages, class_page]
+CLASS_PAGE = "app_pages/class_page.py"
+
+
+def navigation(role: Role, pages: list):
+    """The navigation of a role: a visitor has the join page alone (at the site's root, no menu); the others
+    every page and the class page."""
+    if role.kind == VISITOR:     # another page's address (a stale link) leads to the join page, not to a dead end
+        to_join = [st.Page(lambda: st.switch_page(CLASS_PAGE), title=p.title, url_path=p.url_path)
+                   for p in pages if p.url_path]      # (the default page's address, /, is the join page's)
+        return st.navigation([st.Page(CLASS_PAGE, title="Join the class", icon=":material/login:", default=True),
+                              *to_join], position="hidden")
+    return st.navigation([*pages, st.Page(CLASS_PAGE, title="Class", icon=":material/groups:", url_path="class")])
 
 
 def badge(role: Role) -> None:
     """Who this browser is, in the sidebar (class mode only)."""
-    if role.local:
+    if role.local or role.kind == VISITOR:      # a visitor's page has no sidebar at all
         return
-    text = {TEACHER: "Teacher", STUDENT: f"Student: {role.name}", VIEWER: "Watching one run",
-            VISITOR: "Not in the class yet"}[role.kind]
+    text = {TEACHER: "Teacher", STUDENT: f"Student: {role.name}", VIEWER: "Watching one run"}[role.kind]
     from .state import md_plain
     st.sidebar.caption(f":material/badge: {md_plain(text)}")
 

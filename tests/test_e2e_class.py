@@ -1,0 +1,123 @@
+"""Two browsers at once on a server in class mode: the teacher (signed in by the key link) and a student
+(joined by the code link) — the student is in the teacher's list, sees the shared run and not the private
+one, stays in after a refresh, cannot delete the teacher's run, and is out once the teacher removes them.
+
+Screenshots (the teacher's Class page with its code and QR, a student's view) at 1400 × 900 and 1024 × 768
+go to $SEQGAN_SCREENSHOTS when set. Skips when Chromium or Playwright is missing.
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from seqgan_core import classroom as C
+
+from test_app_support import add_run
+from test_e2e_browser import (CHROMIUM, CHROMIUM_ARGS, REPO, free_port, no_exception, shots_dir, stop_workers,
+                              sync_api, wait_healthy)
+
+pytestmark = pytest.mark.e2e
+SIZES = {"1400x900": (1400, 900), "1024x768": (1024, 768)}
+
+
+@pytest.fixture
+def class_server(tmp_path):
+    """`streamlit run app.py` in class mode on a free port: a shared and a private finished run."""
+    root, port, key = tmp_path / "runs", free_port(), secrets.token_urlsafe(18)
+    env = {**os.environ, "SEQGAN_RUNS": str(root), "SEQGAN_CLASS": "1", "SEQGAN_TEACHER_KEY": key}
+    shared = add_run(root, "20990101-000001-oracle-shared")
+    private = add_run(root, "20990101-000002-oracle-private")
+    os.environ["SEQGAN_TEACHER_KEY"] = key          # this process writes the register the server reads
+    try:
+        C.Room(root).share(shared.name)
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless",
+                                 "true", "--server.port", str(port)], cwd=REPO, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        url = f"http://localhost:{port}"
+        try:
+            wait_healthy(url, proc)
+            yield url, root, key, shared.name, private.name
+        finally:
+            stop_workers(root)
+            proc.terminate()
+            proc.wait(timeout=20)
+    finally:
+        os.environ.pop("SEQGAN_TEACHER_KEY", None)
+
+
+@pytest.fixture
+def two_browsers():
+    """Two isolated browser contexts (no shared cookies or storage): the teacher's and a student's."""
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser.new_context(viewport={"width": 1400, "height": 900}).new_page(), \
+            browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        browser.close()
+
+
+def heading(page, text: str, timeout: float = 60_000) -> None:
+    page.get_by_role("heading", name=text, exact=True).wait_for(timeout=timeout)
+
+
+def shoot(page, shots: Path, name: str) -> None:
+    for label, (w, h) in SIZES.items():
+        page.set_viewport_size({"width": w, "height": h})
+        page.wait_for_function("([w]) => window.innerWidth === w", arg=[w])
+        page.screenshot(path=str(shots / f"{name}_{label}.png"))
+    page.set_viewport_size({"width": 1400, "height": 900})
+
+
+def test_teacher_and_student_at_once(class_server, two_browsers, tmp_path):
+    url, root, key, shared, private = class_server
+    teacher, student = two_browsers
+    shots = shots_dir(tmp_path)
+    code = C.Room(root).code
+
+    teacher.goto(f"{url}/class?key={key}")
+    heading(teacher, "Class")
+    teacher.get_by_text(code, exact=True).wait_for()
+    teacher.wait_for_function("() => !location.search.includes('key=') && location.search.includes('as=')")
+    teacher.locator("[data-testid='stImage'] img").first.wait_for()
+    no_exception(teacher)
+
+    student.goto(f"{url}/?join={code}")
+    heading(student, "Join the class")
+    student.get_by_label("Your name").fill("Ada Lovelace")
+    student.get_by_role("button", name=re.compile("Join the class")).click()
+    student.get_by_text(re.compile("You are in the class as")).wait_for(timeout=30_000)
+    student.wait_for_function("() => location.search.includes('as=')")
+    no_exception(student)
+
+    teacher.reload()                                  # the teacher's pass survives a refresh too
+    heading(teacher, "Class")
+    # the students table (a canvas grid; its cells are in an accessible table, attached but not "visible")
+    teacher.get_by_text("Ada Lovelace", exact=True).first.wait_for(state="attached", timeout=30_000)
+    shoot(teacher, shots, "class_teacher")
+
+    student.reload()
+    student.get_by_text(re.compile("You are in the class as")).wait_for(timeout=30_000)
+    student.get_by_role("link", name="Runs").click()
+    heading(student, "Runs")
+    student.get_by_text("Student: Ada Lovelace").wait_for()
+    student.wait_for_function("() => location.search.includes('as=')")   # a page switch keeps the pass
+    student.get_by_text(shared, exact=True).first.wait_for(state="attached")
+    cells = student.get_by_test_id("stDataFrame").first.text_content()
+    assert shared in cells and private not in cells
+    shoot(student, shots, "class_student_runs")
+    student.get_by_role("button", name=re.compile("Delete")).click()
+    student.get_by_text(re.compile("Move .* to the trash")).click()
+    student.locator(".st-key-runs-delete button").click()
+    student.get_by_text(re.compile("not yours")).wait_for(timeout=30_000)
+    assert (root / shared).exists()
+
+    C.Room(root).remove_student(next(iter(C.Room(root).students())))
+    student.reload()
+    heading(student, "Join the class")
+    student.get_by_text(re.compile("not valid here any more")).wait_for()
+    no_exception(teacher)
