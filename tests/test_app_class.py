@@ -214,7 +214,7 @@ def test_a_viewer_link_shows_one_run_read_only(room, runs_root):
     at.button(key="runs.delete").click().run()
     assert one.exists() and other.exists() and "watching" in at.error[0].value
     at = visit(SETUP, token=token)
-    assert at.button(key="setup.start").disabled
+    assert not [b for b in at.button if b.key in ("setup.start", "setup.measure")] and "watching" in texts(at)
 
 
 def test_a_plain_run_link_opens_shared_runs_only(room, runs_root):
@@ -229,7 +229,7 @@ def test_a_plain_run_link_opens_shared_runs_only(room, runs_root):
 def test_a_student_starts_within_the_rules_and_the_rate_limit(room, runs_root, no_workers):
     sid, token = student(room)
     at = visit(SETUP, token=token)
-    assert at.button(key="setup.start").disabled and "not opened" in texts(at)
+    assert not [b for b in at.button if b.key == "setup.start"] and "not opened" in texts(at)
     room.set_rules(C.Rules(students_may_start=True, presets=["tiny", "classroom"], max_adv_rounds=30,
                            max_active=1, min_start_interval_s=600))
     at = visit(SETUP, token=token)
@@ -273,3 +273,42 @@ def test_only_the_teacher_sees_the_desk(room, runs_root):
     at.toggle[0].set_value(True)
     next(b for b in at.get("button") if "Save the rules" in str(b.proto.label)).click().run()
     assert room.rules().students_may_start
+
+
+# --- lessons by link ------------------------------------------------------------------------------------------
+
+def _lesson(runs_root, lock, hide):
+    from seqgan_core.config import preset
+    from ui.lesson_link import make
+    C.ensure_key(runs_root)
+    cfg = preset("tiny")
+    cfg.schedule.rollout_num, cfg.schedule.adv_rounds = 3, 7
+    return make(cfg.to_dict(), lock, hide)
+
+
+def test_a_lesson_link_opens_setup_with_its_values_locked_and_hidden(runs_root, no_workers):
+    token = _lesson(runs_root, ["preset", "data", "schedule.rollout_num"], ["schedule.adv_rounds"])
+    at = visit(None, lesson=token)
+    assert at.title[0].value == "Setup"
+    n = at.number_input(key="setup.f.schedule.rollout_num")
+    assert n.value == 3 and n.disabled
+    assert not [w for w in at.number_input if w.key == "setup.f.schedule.adv_rounds"]     # hidden
+    assert at.selectbox(key="setup.preset").disabled and at.selectbox(key="setup.dataset").disabled
+    assert not at.number_input(key="setup.f.schedule.g_steps").disabled                    # left open
+    at.button(key="setup.start").click().run()
+    cfg = JobManager(runs_root).runs()[0]["config"]
+    assert cfg["schedule"]["rollout_num"] == 3 and cfg["schedule"]["adv_rounds"] == 7
+
+
+def test_a_lesson_cannot_be_unlocked(runs_root):
+    token = _lesson(runs_root, ["schedule.rollout_num"], [])
+    from itsdangerous import URLSafeTimedSerializer
+    lesson = C.read_token(C.LESSON, token)
+    forged = URLSafeTimedSerializer("a student's guess", salt="seqgan-lesson").dumps({**lesson, "lock": []})
+    at = visit(None, lesson=forged)
+    assert "not valid" in at.error[0].value
+    assert not at.number_input(key="setup.f.schedule.rollout_num").disabled                 # no lesson applied
+    at = visit(None, lesson=token)
+    at.session_state["setup.f.schedule.rollout_num"] = 9         # a value the locked widget could never send
+    at.run()
+    assert at.button(key="setup.start").disabled and "lesson fixes schedule.rollout_num" in texts(at)

@@ -16,7 +16,7 @@ from seqgan_core.config import PRESET_HELP
 from seqgan_core.data import registry
 from seqgan_core.runs import trash
 
-from . import roles as R, state as U
+from . import lesson_link as L, roles as R, state as U
 
 CLASS_URL = "SEQGAN_CLASS_URL"      # the address students type (set by `class serve`; else this browser's)
 
@@ -64,14 +64,16 @@ def join_form() -> None:
         if R.JOIN in st.query_params:
             del st.query_params[R.JOIN]
         R.sign_in(R.student_token(sid))
-        st.switch_page("app_pages/class_page.py")
+        if L.PARAM in st.query_params:
+            st.rerun()          # at the site's root, which is Setup for a student: the lesson opens
+        st.switch_page(R.CLASS_PAGE)
     with st.expander("I am the teacher"):
         with st.form("class.teacher"):
             key = st.text_input("Teacher key (printed where the class was started)", type="password")
             if st.form_submit_button("Sign in as the teacher"):
                 if C.is_teacher_key(key):
                     R.sign_in(R.teacher_token())
-                    st.switch_page("app_pages/class_page.py")
+                    st.switch_page(R.CLASS_PAGE)
                 st.error("That is not this class's teacher key.")
 
 
@@ -218,3 +220,22 @@ def trash_panel() -> None:
     if row.button("Empty the trash", icon=":material/delete_forever:", key="class.empty") and R.allow("class"):
         trash.empty_trash(root)
         st.rerun()
+
+
+def lesson_builder(runs: list[dict]) -> None:
+    """A link that opens Setup with a preset's or a run's settings, chosen settings locked or hidden."""
+    from seqgan_core.config import preset
+
+    from .setup_form import FORM_GROUPS
+    sources = {f"preset {p}": p for p in PRESET_HELP} | {f"run {r['id']}": r for r in runs}
+    source = st.selectbox("Settings from", list(sources), key="class.lesson.source")
+    chosen = sources[source]
+    cfg = preset(chosen).to_dict() if isinstance(chosen, str) else chosen["config"]
+    paths = [L.PRESET, L.DATA] + [p for group in FORM_GROUPS.values() for p in group]
+    left, right = st.columns(2)
+    lock = left.multiselect("Locked (shown, not editable)", paths, default=[L.PRESET, L.DATA],
+                            key="class.lesson.lock")
+    hide = right.multiselect("Hidden", [p for p in paths if p not in lock], key="class.lesson.hide")
+    st.code(f"{base_url()}/?{L.PARAM}={L.make(cfg, lock, hide)}", language=None, wrap_lines=True)
+    st.caption("The link is the whole lesson (nothing is stored here) and it is signed: changing it by hand "
+               "breaks it. Students who have not joined yet join first, then land on the lesson.")
