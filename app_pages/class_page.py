@@ -6,8 +6,7 @@ from ui import class_view as V, roles as R, state
 
 role = R.current()
 if role.kind == R.VISITOR:
-    st.title("Join the class")
-    V.join_form()
+    V.join_page()
     st.stop()
 st.title("Class")
 if role.kind == R.STUDENT:

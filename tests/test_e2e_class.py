@@ -7,11 +7,8 @@ go to $SEQGAN_SCREENSHOTS when set. Skips when Chromium or Playwright is missing
 """
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,36 +16,22 @@ import pytest
 from seqgan_core import classroom as C
 
 from test_app_support import add_run
-from test_e2e_browser import (CHROMIUM, CHROMIUM_ARGS, REPO, free_port, no_exception, shots_dir, stop_workers,
-                              sync_api, wait_healthy)
+from test_e2e_browser import CHROMIUM, CHROMIUM_ARGS, no_exception, shots_dir, streamlit_server, sync_api
 
 pytestmark = pytest.mark.e2e
 SIZES = {"1400x900": (1400, 900), "1024x768": (1024, 768)}
 
 
 @pytest.fixture
-def class_server(tmp_path):
-    """`streamlit run app.py` in class mode on a free port: a shared and a private finished run."""
-    root, port, key = tmp_path / "runs", free_port(), secrets.token_urlsafe(18)
-    env = {**os.environ, "SEQGAN_RUNS": str(root), "SEQGAN_CLASS": "1", "SEQGAN_TEACHER_KEY": key}
+def class_server(tmp_path, monkeypatch):
+    """The app in class mode: a shared and a private finished run."""
+    root, key = tmp_path / "runs", secrets.token_urlsafe(18)
+    monkeypatch.setenv("SEQGAN_TEACHER_KEY", key)         # this process writes the register the server reads
     shared = add_run(root, "20990101-000001-oracle-shared")
     private = add_run(root, "20990101-000002-oracle-private")
-    os.environ["SEQGAN_TEACHER_KEY"] = key          # this process writes the register the server reads
-    try:
-        C.Room(root).share(shared.name)
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless",
-                                 "true", "--server.port", str(port)], cwd=REPO, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        url = f"http://localhost:{port}"
-        try:
-            wait_healthy(url, proc)
-            yield url, root, key, shared.name, private.name
-        finally:
-            stop_workers(root)
-            proc.terminate()
-            proc.wait(timeout=20)
-    finally:
-        os.environ.pop("SEQGAN_TEACHER_KEY", None)
+    C.Room(root).share(shared.name)
+    with streamlit_server(root, SEQGAN_CLASS="1", SEQGAN_TEACHER_KEY=key) as url:
+        yield url, root, key, shared.name, private.name
 
 
 @pytest.fixture

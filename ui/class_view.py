@@ -41,6 +41,11 @@ def qr_png(text: str) -> bytes:
 
 # --- visitors ----------------------------------------------------------------------------------------------
 
+def join_page() -> None:
+    st.title("Join the class")
+    join_form()
+
+
 def join_form() -> None:
     """Class code (filled in from a join link) and a display name → a student pass in the URL."""
     refused = st.session_state.pop(R.REFUSED, None)

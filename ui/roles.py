@@ -209,12 +209,17 @@ CLASS_PAGE = "app_pages/class_page.py"
 def navigation(role: Role, pages: list):
     """The navigation of a role: a visitor has the join page alone (at the site's root, no menu); the others
     every page and the class page."""
-    if role.kind == VISITOR:     # another page's address (a stale link) leads to the join page, not to a dead end
-        to_join = [st.Page(lambda: st.switch_page(CLASS_PAGE), title=p.title, url_path=p.url_path)
-                   for p in pages if p.url_path]      # (the default page's address, /, is the join page's)
-        return st.navigation([st.Page(CLASS_PAGE, title="Join the class", icon=":material/login:", default=True),
-                              *to_join], position="hidden")
-    return st.navigation([*pages, st.Page(CLASS_PAGE, title="Class", icon=":material/groups:", url_path="class")])
+    class_page = st.Page(CLASS_PAGE, title="Class", icon=":material/groups:", url_path="class")
+    if role.kind == VISITOR:     # every other page's address (a stale link) leads to the join page, not a dead end
+        to_join = [st.Page(_join_page, title=p.title, url_path=p.url_path) for p in pages if p.url_path]
+        return st.navigation([st.Page(_join_page, title="Join the class", icon=":material/login:", default=True),
+                              class_page, *to_join], position="hidden")
+    return st.navigation([*pages, class_page])
+
+
+def _join_page() -> None:
+    from .class_view import join_page
+    join_page()
 
 
 def badge(role: Role) -> None:
