@@ -54,6 +54,7 @@ if cfg is not None and not errors:
 refused = R.refusal("start", cfg=cfg) if cfg is not None and not errors else None
 if refused:
     st.warning(refused, icon=":material/lock:")
-if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=bool(errors or refused), key="setup.start"):
+if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=bool(errors or refused),
+             key="setup.start"):
     if F.start(cfg):
         st.switch_page("app_pages/live.py")

@@ -64,7 +64,8 @@ def problem(cfg: RunConfig) -> Optional[str]:
     if not lesson:
         return None
     mine = cfg.to_dict()
-    changed = [p for p in lesson["lock"] | lesson["hide"] if p != PRESET and _value(mine, p) != _value(lesson["cfg"], p)]
+    fixed = (lesson["lock"] | lesson["hide"]) - {PRESET}
+    changed = [p for p in fixed if _value(mine, p) != _value(lesson["cfg"], p)]
     return f"This lesson fixes {', '.join(sorted(changed))}: reopen its link." if changed else None
 
 

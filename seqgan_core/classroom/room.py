@@ -228,7 +228,9 @@ def disk_mb(runs: list[dict]) -> float:
 def schedule_problems(rules: Rules, values: dict) -> list[str]:
     """A student's live schedule change within the class's bounds."""
     n = values.get("rollout_num")
-    return [f"N is at most {rules.max_rollout_num} in this class"] if n is not None and int(n) > rules.max_rollout_num else []
+    if n is not None and int(n) > rules.max_rollout_num:
+        return [f"N is at most {rules.max_rollout_num} in this class"]
+    return []
 
 
 def start_problems(rules: Rules, cfg: RunConfig, sid: str, room: Room, runs: list[dict],
@@ -239,7 +241,8 @@ def start_problems(rules: Rules, cfg: RunConfig, sid: str, room: Room, runs: lis
         return ["Your teacher has not opened starting runs to students yet: watch the shared runs."]
     errs = []
     if cfg.data.name not in rules.datasets:
-        errs.append(f"Data set {cfg.data.name} is not open to this class (open: {', '.join(rules.datasets) or 'none'}).")
+        errs.append(f"Data set {cfg.data.name} is not open to this class "
+                    f"(open: {', '.join(rules.datasets) or 'none'}).")
     if preset_of(cfg, rules.presets) is None:
         errs.append(f"Start from one of the class's presets ({', '.join(rules.presets) or 'none'}) and keep its "
                     "model sizes and starting checkpoint.")
