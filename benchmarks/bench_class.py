@@ -85,6 +85,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--window", type=float, default=120.0, help="seconds measured per N")
     ap.add_argument("--viewers", default=",".join(map(str, VIEWERS)))
+    ap.add_argument("--preset", default="classroom", help="the run's preset (tiny: rounds of a second, for a "
+                                                            "machine too busy for the classroom run)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     counts = [int(v) for v in args.viewers.split(",")]
@@ -101,8 +103,8 @@ def main() -> int:
     key = "bench-" + os.urandom(12).hex()
     env = {**os.environ, "SEQGAN_RUNS": str(root), "SEQGAN_CLASS": "1", "SEQGAN_TEACHER_KEY": key, TIMES: str(times)}
     os.environ.update(SEQGAN_RUNS=str(root), SEQGAN_TEACHER_KEY=key)
-    # the classroom preset, its one D pre-training round only: the windows start with its adversarial rounds
-    cfg = apply_overrides(preset("classroom"), {"adv_rounds": 400, "pretrain_d_rounds": 1, "name": "bench-class"})
+    # one D pre-training round only: the windows start with the adversarial rounds
+    cfg = apply_overrides(preset(args.preset), {"adv_rounds": 100_000, "pretrain_d_rounds": 1, "name": "bench-class"})
     jm = JobManager(root)
     run_dir = jm.submit(cfg)
     C.Room(root).share(run_dir.name)
@@ -151,7 +153,7 @@ def main() -> int:
     if args.json:
         print(json.dumps({"cores": os.cpu_count(), "rows": rows}, indent=1))
         return 0
-    print(f"\n{os.cpu_count()} cores; this machine is shared (load average printed per window)")
+    print(f"\npreset {args.preset}; {os.cpu_count()} cores; this machine is shared (load average per window)")
     print("viewers | server CPU % | server RSS MB | refreshes | p50 s | p95 s | s/round (rounds) | vs 0 | load1")
     for r in rows:
         vs = "" if r["round_vs_no_viewers"] is None else f"{100 * r['round_vs_no_viewers']:+.0f} %"

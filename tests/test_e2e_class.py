@@ -102,8 +102,9 @@ def test_teacher_and_student_at_once(class_server, two_browsers, tmp_path):
     assert student.get_by_test_id("stNumberInput").count() == 0          # no schedule form
     no_exception(student)
 
+    token = student.evaluate("() => new URLSearchParams(location.search).get('as')")
     C.Room(root).remove_student(next(iter(C.Room(root).students())))
-    student.reload()
+    student.goto(f"{url}/runs?as={token}")       # (a plain ?run= link of a shared run would still show it)
     heading(student, "Join the class")
     student.get_by_text(re.compile("not valid here any more")).wait_for()
     no_exception(teacher)

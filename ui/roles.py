@@ -16,7 +16,7 @@ import streamlit as st
 
 from seqgan_core import classroom as C
 from seqgan_core.config import RunConfig
-from seqgan_core.runs import RunDB
+from seqgan_core.runs.store import reader
 
 TOKEN = "as"                 # query parameter carrying the role's token
 KEY = "key"                  # the teacher's key, once, from the link `class serve` prints; dropped at once
@@ -137,7 +137,7 @@ def current() -> Role:
 def _owner(run) -> Optional[str]:
     if isinstance(run, dict):
         return run["state"].get("owner")
-    return RunDB(Path(run)).state().get("owner")
+    return reader(Path(run)).state().get("owner")      # the run's shared reader: no connection per viewer
 
 
 def refusal(action: str, run=None, cfg: Optional[RunConfig] = None, changes: Optional[dict] = None,
