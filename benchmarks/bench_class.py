@@ -126,10 +126,10 @@ def main() -> int:
             for n in counts:
                 while len(tabs) < n:
                     tab = context.new_page()
-                    tab.goto(f"{url}/live?run={run_dir.name}")
+                    tab.goto(f"{url}/live?run={run_dir.name}", wait_until="commit", timeout=300_000)
                     tabs.append(tab)
                 for tab in tabs:     # every tab shows the run before the window opens
-                    tab.get_by_role("heading", name="Live", exact=True).wait_for(timeout=120_000)
+                    tab.get_by_role("heading", name="Live", exact=True).wait_for(timeout=300_000)
                 t0, c0, load0 = time.time(), cpu_seconds(server.pid), os.getloadavg()[0]
                 mem = []
                 while time.time() - t0 < args.window:
