@@ -1,10 +1,11 @@
 """SeqGAN Studio: watch and steer SeqGAN's adversarial game. Start with `streamlit run app.py`."""
 import streamlit as st
 
-from ui import state
+from ui import roles, state
 
 st.set_page_config(page_title="SeqGAN Studio", page_icon=":material/casino:", layout="wide")
 state.init_session()
+role = st.session_state[roles.ROLE] = roles.resolve()
 # A projector (1024 × 768) keeps most of its width for the page: a narrower sidebar and less padding.
 st.html("""<style>
 @media (max-width: 1200px) {
@@ -24,4 +25,5 @@ pages = [
     st.Page("app_pages/paper.py", title="Paper", icon=":material/article:"),
     st.Page("app_pages/learn.py", title="Learn", icon=":material/school:"),
 ]
-st.navigation(pages).run()
+roles.badge(role)
+roles.navigation(role, pages).run()

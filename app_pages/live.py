@@ -1,7 +1,7 @@
 """Live: one run as it trains, refreshed every second without reloading the page."""
 import streamlit as st
 
-from ui import lesson_view, live, state
+from ui import lesson_view, live, roles, state
 
 REFRESH_S = 1.0
 WATCH_S = 3.0       # a run that is not training is only watched for a change of status
@@ -11,9 +11,10 @@ runs = state.all_runs()
 run = state.require_run(runs, "No runs yet. Choose a data set and a schedule on the Setup page and press Start.")
 
 status, run_state = state.fresh_status(run["dir"])
-with st.sidebar:
-    live.schedule_form(run["id"], run["dir"], run_state.get("progress") or {}, run["config"], status)
-    st.caption("Changes apply from the next adversarial round and are recorded in the run's history.")
+if not roles.refusal("control", run=run):       # watchers get no form (and the form checks again on sending)
+    with st.sidebar:
+        live.schedule_form(run["id"], run["dir"], run_state.get("progress") or {}, run["config"], status)
+        st.caption("Changes apply from the next adversarial round and are recorded in the run's history.")
 
 active = status in state.ACTIVE_STATUSES
 # Only the panel reruns each second; a finished run is drawn once and not polled.

@@ -3,18 +3,22 @@ import streamlit as st
 
 from seqgan_core.config import warnings_for
 
-from ui import datasets, setup_form as F
+from ui import datasets, lesson_link as L, roles as R, setup_form as F
 
 st.title("Setup")
 st.caption("Choose what G learns to generate and how the adversarial game is played, then press Start. "
            "Training runs in its own process: closing the tab never stops it.")
+closed = R.refusal("start")      # a viewer, or a student before the teacher opens starting: nothing to set up
+if closed:
+    st.info(closed, icon=":material/lock:")
+    st.stop()
 F.init()
 
 left, right = st.columns(2)
 with left:
     F.preset_picker()
 with right:
-    data_name, options = datasets.picker(F.DATASET, st.session_state[F.BASE])
+    data_name, options = datasets.picker(F.DATASET, st.session_state[F.BASE], disabled=L.mode(L.DATA) is not None)
 
 device = F.device_picker()
 cfg, errors = F.build(data_name, options, device)
@@ -22,6 +26,7 @@ fit_note = F.fit_start(cfg) if cfg is not None else None
 if cfg is not None:
     bad_data = F.data_problem(data_name, options, int(st.session_state["setup.f.seed"]))
     errors = F.problems(cfg, datasets.shape_hint(data_name, options)) + ([bad_data] if bad_data else [])
+    errors += [p for p in [L.problem(cfg)] if p]
 F.groups(errors)
 
 st.subheader("Data")
@@ -46,6 +51,10 @@ if cfg is not None and not errors:
     for warning in F.cost_warnings(cfg, F.measured(cfg) or {}):
         st.warning(warning, icon=":material/hourglass_bottom:")
     st.markdown(F.summary(cfg))
-if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=bool(errors), key="setup.start"):
-    F.start(cfg)
-    st.switch_page("app_pages/live.py")
+refused = R.refusal("start", cfg=cfg) if cfg is not None and not errors else None
+if refused:
+    st.warning(refused, icon=":material/lock:")
+if st.button("Start", type="primary", icon=":material/play_arrow:", disabled=bool(errors or refused),
+             key="setup.start"):
+    if F.start(cfg):
+        st.switch_page("app_pages/live.py")

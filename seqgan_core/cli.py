@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .studies.cli import add_parser as add_study_parser
     add_study_parser(sub)
+    from .classroom.cli import add_parser as add_class_parser
+    add_class_parser(sub)
 
     d = sub.add_parser("data", help="data sets: list them, or check your own file")
     dsub = d.add_subparsers(dest="data_cmd", required=True)
@@ -250,6 +252,11 @@ def cmd_study(args) -> int:
     return run_study(args)
 
 
+def cmd_class(args) -> int:
+    from .classroom.cli import cmd_class as run_class
+    return run_class(args)
+
+
 def cmd_data(args) -> int:
     from .data import report
     if args.data_cmd == "list":
@@ -267,7 +274,7 @@ def cmd_data(args) -> int:
 
 COMMANDS = {"train": cmd_train, "resume": cmd_resume, "branch": cmd_branch, "eval": cmd_eval, "sample": cmd_sample,
             "bench": cmd_bench, "presets": cmd_presets, "devices": cmd_devices, "reroll": cmd_reroll, "estimate": cmd_estimate, "worker": cmd_worker, "data": cmd_data,
-            "study": cmd_study, "sweep": cmd_sweep}
+            "study": cmd_study, "sweep": cmd_sweep, "class": cmd_class}
 
 
 class ProgressBar:

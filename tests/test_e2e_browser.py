@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -63,22 +64,29 @@ def stop_workers(root: Path) -> None:
             os.kill(pid, signal.SIGTERM)
 
 
-@pytest.fixture
-def app_url(tmp_path):
-    """`streamlit run app.py` on a free port with an empty runs root; workers and server ended after."""
-    root, port = tmp_path / "runs", free_port()
-    env = {**os.environ, "SEQGAN_RUNS": str(root)}
+@contextmanager
+def streamlit_server(root: Path, **env):
+    """`streamlit run app.py` on a free port over the runs root (env added); workers and server ended after."""
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless",
-                             "true", "--server.port", str(port)], cwd=REPO, env=env,
+                             "true", "--server.port", str(port)], cwd=REPO,
+                            env={**os.environ, "SEQGAN_RUNS": str(root), **env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"
     try:
         wait_healthy(url, proc)
-        yield url, root
+        yield url
     finally:
         stop_workers(root)
         proc.terminate()
-        proc.wait(timeout=20)
+        proc.wait(timeout=60)
+
+
+@pytest.fixture
+def app_url(tmp_path):
+    """The app on an empty runs root."""
+    with streamlit_server(tmp_path / "runs") as url:
+        yield url, tmp_path / "runs"
 
 
 @pytest.fixture

@@ -182,14 +182,14 @@ def _upload_widget(name: str) -> Optional[Path]:
         return None
 
 
-def picker(dataset_key: str, base: dict) -> tuple[str, dict]:
+def picker(dataset_key: str, base: dict, disabled: bool = False) -> tuple[str, dict]:
     """The data set choice with its description, and its options (the draft's own when it is the base's
-    data set). Returns (name, options)."""
+    data set). Returns (name, options). disabled: a lesson fixed the data set."""
     names = list(specs())
     if st.session_state.get(dataset_key) not in names:
         st.session_state[dataset_key] = "oracle"
     name = st.selectbox("Data set", names, key=dataset_key, format_func=title,
-                        help="Every data set the engine's registry offers.")
+                        help="Every data set the engine's registry offers.", disabled=disabled)
     spec = specs()[name]
     st.caption(f"{spec.description} · {spec.size_hint} · source: {spec.source}")
     base_options = base["data"]["options"] if base["data"]["name"] == name else {}

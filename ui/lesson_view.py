@@ -16,7 +16,7 @@ import streamlit as st
 
 from seqgan_core.runs.branch import BRANCH_POINTS, branch_run
 
-from . import series as S, state as U
+from . import roles as R, series as S, state as U
 from .live import FIGURES
 
 # label -> (the one change, what it isolates)
@@ -145,7 +145,7 @@ def controls_section(run: dict, runs: list[dict]) -> None:
         chosen = st.multiselect("Controls to train beside this run", missing, default=missing,
                                 key=f"lesson.pick.{run['id']}")
         if st.button("Train the chosen controls", icon=":material/science:", key=f"lesson.launch.{run['id']}",
-                     disabled=not chosen):
+                     disabled=not chosen) and R.allow("controls"):
             made = launch(run, chosen)
             st.success(f"Queued {len(made)} control run(s); they appear on the Runs page and below as they train.")
             st.rerun()
@@ -159,7 +159,8 @@ def controls_section(run: dict, runs: list[dict]) -> None:
         st.caption("The chart needs NLL-oracle and NLL-test: a data set with an exact or sampled oracle.")
         return
     key = f"lesson.sweep.{run['id']}"
-    if st.button("Add the temperature sweep of the starting G (no training)", key=f"{key}.go"):
+    if st.button("Add the temperature sweep of the starting G (no training)", key=f"{key}.go") \
+            and R.allow("measure"):
         with st.spinner("Sampling the starting generator at τ = 0.7 … 1.2 in a process of its own…"):
             try:
                 st.session_state[key] = sweep(run)

@@ -21,7 +21,7 @@ from seqgan_core.config import LIVE_FIELDS, field_help, live_problems
 from seqgan_core.runs import RunDB
 from seqgan_core.runs.store import RunReader, reader
 
-from . import charts, ribbon, series as S, state as U, tokens
+from . import charts, ribbon, roles as R, series as S, state as U, tokens
 
 COMMAND_HELP = {"pause": "Wait at the next minibatch (within a second or so), save a checkpoint and wait.",
                 "resume": "Carry on from where the run paused.",
@@ -138,10 +138,12 @@ def control_buttons(run_dir: Path, status: str, waiting: str | None = None, key:
     enabled = {"pause": status == "running" and waiting is None,
                "resume": (status == "paused" and waiting is None) or restartable,
                "step": live and waiting is None, "stop": live and waiting != "stop"}
+    if R.refusal("control", run=run_dir):
+        return                                   # watching: no buttons (send checks again on the server)
     if status == "queued":
         if st.button("Cancel this queued run", icon=":material/cancel:", key=f"{key}.cancel",
                      help="Take it off the queue before it starts (Resume queues it again)."):
-            if U.jobs().cancel(run_dir):
+            if R.allow("control", run=run_dir) and U.jobs().cancel(run_dir):
                 st.toast("Cancelled: the run left the queue.")
             st.rerun(scope="app")
         return
@@ -156,6 +158,8 @@ def control_buttons(run_dir: Path, status: str, waiting: str | None = None, key:
 
 def send(run_dir: Path, command: str, status: str) -> None:
     """Hand a command to the run's worker (or re-queue a run that has no worker any more)."""
+    if not R.allow("control", run=run_dir):
+        return
     if command == "resume" and status in ("stopped", "interrupted", "failed"):
         U.jobs().resume(run_dir)
         st.toast("Queued again: it continues from its last checkpoint.")
@@ -212,7 +216,7 @@ def schedule_form(run_id: str, run_dir: Path, progress: dict, cfg: dict, status:
         st.info("Nothing changed.")
     elif errors:
         st.error("; ".join(errors))
-    else:
+    elif R.allow("control", run=run_dir, changes=changes):
         for w in warnings:
             st.warning(w)
         U.jobs().control(run_dir, "set", changes)

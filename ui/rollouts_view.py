@@ -16,7 +16,7 @@ from seqgan_core.runs import RunDB
 from seqgan_core.runs.store import read_vocab
 from seqgan_core.runs.inspect import reroll_in_subprocess
 
-from . import charts, datasets, tokens
+from . import charts, datasets, roles as R, tokens
 
 MAX_N = 256
 ACTIVE = "rollouts.active"
@@ -114,6 +114,9 @@ def reroll_section(run_dir: Path, snap: dict, b: int, t: int, name_of) -> None:
     mtime = checkpoint_mtime(run_dir)
     if mtime is None:
         st.info("No checkpoint yet: re-rolls need one (saved at each phase end).")
+        return
+    if R.refusal("measure"):             # a re-roll costs CPU: not for every viewer of a class
+        st.caption("Re-rolls are for the teacher (and for students once the teacher lets them start runs).")
         return
     if not st.session_state.get(ACTIVE) and not st.button("Re-roll from the run's checkpoint", key="rollouts.start",
                                                           icon=":material/casino:", type="primary"):

@@ -13,7 +13,7 @@ import streamlit as st
 
 from seqgan_core.runs import RunDB
 
-from . import charts, series as S, state as U
+from . import charts, roles as R, series as S, state as U
 
 FINAL = ("nll/oracle", "nll/test", "div/distinct2", "bleu/4", "valid/share")
 RESUMABLE = ("stopped", "interrupted", "failed")
@@ -130,7 +130,7 @@ def problems(run: dict, state: dict) -> None:
         return
     st.error(f"{run['status']}: {state.get('error') or 'no error recorded'}")
     log = run["dir"] / "worker.log"
-    if log.exists():
+    if log.exists() and not R.refusal("log", run=run):
         with st.expander("End of the worker's log"):
             st.code(log.read_text(errors="replace")[-3000:] or "(empty)", language=None)
 
@@ -148,7 +148,7 @@ def actions(run: dict) -> str | None:
         return "app_pages/setup.py"
     if cols[2].button("Resume", icon=":material/play_arrow:", key="runs.resume", width="content",
                       disabled=run["status"] not in RESUMABLE, help="Queue it again; it continues from its "
-                      "last checkpoint."):
+                      "last checkpoint.") and R.allow("resume", run=run):
         U.jobs().resume(run["dir"])
         U.select(run["id"])
         return "app_pages/live.py"
@@ -160,10 +160,12 @@ def actions(run: dict) -> str | None:
 def _delete(run: dict) -> None:
     """Delete after an explicit confirmation; a live run must be stopped first."""
     live = run["status"] in ("running", "paused")
-    sure = st.checkbox(f"Delete {run['id']} and all its files", key="runs.confirm", disabled=live)
+    sure = st.checkbox(f"Move {run['id']} to the trash (the teacher can put it back until the trash is "
+                       "emptied)", key="runs.confirm", disabled=live)
     if live:
         st.caption("Stop the run first (Live page).")
-    if st.button("Delete for good", type="primary", disabled=not sure or live, key="runs.delete"):
+    if st.button("Delete", type="primary", disabled=not sure or live, key="runs.delete") \
+            and R.allow("delete", run=run):
         try:
             U.jobs().delete(run["dir"])
         except RuntimeError as e:

@@ -21,7 +21,7 @@ from seqgan_core.device import device_facts, list_devices
 from seqgan_core.runs.jobs import active_cpu_runs
 from seqgan_core.train.checkpoint import init_from_problem, known_starts, resolve_asset
 
-from . import datasets, state as U
+from . import datasets, lesson_link as L, roles as R, state as U
 
 BASE = "setup.base"          # the config dict the draft started from (a preset or a cloned run)
 PRESET = "setup.preset"
@@ -114,6 +114,7 @@ def init() -> None:
     if BASE not in st.session_state:
         st.session_state[PRESET] = first_preset()
         load(preset(st.session_state[PRESET]))
+    L.take(load)
     clone = st.session_state.get(U.KEY_CLONE)
     if clone:
         load(RunConfig.from_dict(clone))
@@ -123,8 +124,10 @@ def init() -> None:
 
 def preset_picker() -> None:
     """The preset choice; choosing one loads all its values into the form."""
+    L.banner()
     st.selectbox("Preset", list(PRESET_HELP), key=PRESET, on_change=lambda: load(preset(st.session_state[PRESET])),
-                 help="A starting point; every value below can still be changed.")
+                 help="A starting point; every value below can still be changed.",
+                 disabled=L.mode(L.PRESET) is not None)
     st.caption(PRESET_HELP[st.session_state[PRESET]])
 
 
@@ -133,22 +136,26 @@ def field_widget(path: str, errors: list[str]):
     f, key = _field(path), f"setup.f.{path}"
     label, help_text = LABELS.get(path, path.rpartition(".")[2].replace("_", " ")), f.metadata.get("help", "")
     current = st.session_state[key]
+    if L.mode(path) == "hide":          # a lesson's hidden setting keeps its value, unseen
+        return current
+    off = L.mode(path) == "lock"
     if path == "init_from":             # a server path: chosen from the checkpoints the project knows
         starts = dict(known_starts(U.jobs().root))
         if current and current not in starts:
             starts[current] = current   # a preset's or a cloned run's own start stays selectable
-        value = st.selectbox(label, [""] + list(starts), key=key,
+        value = st.selectbox(label, [""] + list(starts), key=key, disabled=off,
                              format_func=lambda v: starts.get(v, "(none: pre-train from scratch)"))
     elif f.metadata.get("choices"):
-        value = st.selectbox(label, f.metadata["choices"], key=key)
+        value = st.selectbox(label, f.metadata["choices"], key=key, disabled=off)
     elif isinstance(current, bool):
-        value = st.toggle(label, key=key)
+        value = st.toggle(label, key=key, disabled=off)
     elif isinstance(current, int):
-        value = st.number_input(label, step=1, key=key)
+        value = st.number_input(label, step=1, key=key, disabled=off)
     elif isinstance(current, float):
-        value = st.number_input(label, format="%g", step=_float_step(_get(st.session_state[BASE], path)), key=key)
+        value = st.number_input(label, format="%g", step=_float_step(_get(st.session_state[BASE], path)), key=key,
+                                disabled=off)
     else:
-        value = st.text_input(label, key=key, max_chars=U.NAME_MAX if path == "name" else None)
+        value = st.text_input(label, key=key, disabled=off, max_chars=U.NAME_MAX if path == "name" else None)
     st.caption(help_text)
     for msg in errors:
         st.error(msg, icon=":material/block:")
@@ -300,9 +307,12 @@ def summary(cfg: RunConfig) -> str:
             f"{cfg.data.name}, device {cfg.device}, seed {cfg.seed}.")
 
 
-def start(cfg: RunConfig) -> str:
-    """Queue the run (it starts at once if its device is free) and make it the session's run."""
-    run_dir = U.jobs().submit(cfg)
+def start(cfg: RunConfig) -> str | None:
+    """Queue the run (it starts at once if its device is free) and make it the session's run; None when this
+    session may not start it (said on the page)."""
+    run_dir = R.submit(cfg)
+    if run_dir is None:
+        return None
     U.select(run_dir.name)
     return run_dir.name
 

@@ -49,13 +49,15 @@ def jobs() -> JobManager:
 
 
 def all_runs() -> list[dict]:
-    """Every run, newest first, after the manager has marked dead workers and started queued runs."""
+    """Every run this session may see (roles.visible), newest first, after the manager has marked dead workers
+    and started queued runs."""
+    from .roles import visible
     jm = jobs()
     runs = jm.runs()
     if any(r["status"] == "queued" for r in runs):
         jm.schedule()
         runs = jm.runs()
-    return runs
+    return visible(runs)
 
 
 NAME_MAX = 60                      # characters of a run's name shown anywhere (the record keeps it whole)

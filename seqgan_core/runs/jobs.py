@@ -22,6 +22,7 @@ from ..train.checkpoint import load_latest, previous
 from ..device import choose_slot, device_facts
 from .store import (LIVE_STATUSES, RunDB, StoreSink, create_run, default_root, forget_reader, list_runs,
                     read_config, write_vocab)
+from .trash import move_to_trash
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,11 +76,13 @@ class JobManager:
     def __init__(self, root: Optional[str | Path] = None):
         self.root = Path(root or default_root())
 
-    def submit(self, cfg: RunConfig) -> Path:
+    def submit(self, cfg: RunConfig, owner: Optional[str] = None) -> Path:
         """Queue a run and start it if its device has a free slot (the config is checked first: nothing is
-        created for a run that cannot start)."""
+        created for a run that cannot start). A run with an owner (a student) queues behind the teacher's."""
         check(cfg)
         run_dir = create_run(cfg, self.root)
+        if owner:
+            RunDB(run_dir).set_state(owner=owner)
         self.schedule()
         return run_dir
 
@@ -103,7 +106,8 @@ class JobManager:
         return runs
 
     def schedule(self) -> list[Path]:
-        """Start queued runs (oldest first) while their device has a free slot."""
+        """Start queued runs while their device has a free slot: the teacher's (runs without an owner) first,
+        then students' runs, each oldest first."""
         started = []
         with _scheduler_lock(self.root):
             runs = self.runs()
@@ -115,7 +119,8 @@ class JobManager:
             queued = [r for r in runs if r["status"] == "queued" and not r["state"].get("starting")
                       and r["state"].get("executor", "local") == "local"]
             facts = device_facts() if queued else {}
-            for r in sorted(queued, key=lambda r: r["state"].get("requeued") or r["state"].get("created", 0)):
+            for r in sorted(queued, key=lambda r: (bool(r["state"].get("owner")),
+                                                   r["state"].get("requeued") or r["state"].get("created", 0))):
                 try:
                     slot = choose_slot(r["config"].get("device", "auto"), busy, max_per_slot(), facts)
                 except ValueError as e:
@@ -166,14 +171,14 @@ class JobManager:
             return db.transition("stopped", expect=("queued",), starting=False,
                                  error="cancelled while queued; Resume queues it again")
 
-    def delete(self, run_dir: Path):
-        """Remove a run, unless a worker is on it or about to be (live, paused, or starting)."""
-        import shutil
+    def delete(self, run_dir: Path) -> Path:
+        """Move a run to the trash (emptied by the teacher), unless a worker is on it or about to be (live,
+        paused, or starting)."""
         st = RunDB(run_dir).state()
         if is_alive(st) and (st.get("status") in LIVE_STATUSES or st.get("starting")):
             raise RuntimeError("a worker is training this run (or starting to): stop it before deleting it")
         forget_reader(run_dir)
-        shutil.rmtree(run_dir)
+        return move_to_trash(Path(run_dir), self.root)
 
 
 def open_trainer(run_dir: Path, sink: StoreSink, fresh: Optional[RunConfig] = None, dataset=None,

@@ -1,0 +1,168 @@
+"""A class watching one run: N viewers (headless Chromium tabs) on the Live page of a classroom run that
+trains, for N in 0, 1, 10, 30.
+
+    python benchmarks/bench_class.py                     # 120 s per N (about 10 minutes with the start)
+    python benchmarks/bench_class.py --window 180 --json
+
+For each N: the web server's CPU (share of one core) and resident memory, p50 / p95 of the Live panel's
+server-side refresh (the fragment that reruns each second, timed inside the server), and the worker's
+seconds per adversarial round against the no-viewer window. The viewers use the read-only link of a shared
+run in class mode (the viewer role a projector or a student has).
+
+The server is `streamlit run` started by this script with ui.live.panel wrapped by a timer (the only
+change); the tabs run in one Chromium on the same machine, so their rendering competes with the worker for
+the same cores: read the worker's figure with the machine's load, which the table prints.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]      # run as a script from anywhere
+
+from bench_live import CHROMIUM, CHROMIUM_ARGS, _free_port, _stop, _wait_healthy, rss_mb  # noqa: E402
+
+VIEWERS = (0, 1, 10, 30)
+TIMES = "SEQGAN_BENCH_PANEL_TIMES"      # where the wrapped panel appends its durations
+
+
+def serve() -> None:
+    """The server side: ui.live.panel timed, then Streamlit's own CLI in this process."""
+    from streamlit.web import cli
+
+    import ui.live
+    real, out = ui.live.panel, open(os.environ[TIMES], "a", buffering=1)
+
+    def timed(*args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            out.write(f"{time.time():.3f} {time.perf_counter() - t0:.4f}\n")
+    ui.live.panel = timed
+    sys.argv = ["streamlit", "run", str(REPO / "app.py"), *sys.argv[2:]]
+    sys.exit(cli.main())
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def round_times(run_dir: Path, t0: float, t1: float) -> list[float]:
+    """Seconds between successive adversarial rounds whose end was recorded inside [t0, t1]."""
+    from seqgan_core.runs import RunDB
+    with RunDB(run_dir).connect() as con:
+        ends = [t for (t,) in con.execute("SELECT t FROM metrics WHERE name = 'g/reward_mean' AND phase = "
+                                          "'adversarial' ORDER BY step")]
+    return [b - a for a, b in zip(ends, ends[1:]) if t0 <= a and b <= t1]
+
+
+def panel_times(path: Path, t0: float, t1: float) -> list[float]:
+    rows = [line.split() for line in path.read_text().splitlines() if line.strip()]
+    return [float(d) for t, d in rows if t0 <= float(t) <= t1]
+
+
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve":
+        serve()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--window", type=float, default=120.0, help="seconds measured per N")
+    ap.add_argument("--viewers", default=",".join(map(str, VIEWERS)))
+    ap.add_argument("--preset", default="classroom", help="the run's preset (tiny: rounds of a second, for a "
+                                                            "machine too busy for the classroom run)")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    counts = [int(v) for v in args.viewers.split(",")]
+
+    from playwright.sync_api import sync_playwright
+
+    from seqgan_core import classroom as C
+    from seqgan_core.config import apply_overrides, preset
+    from seqgan_core.runs import JobManager
+
+    root = Path(tempfile.mkdtemp(prefix="seqgan_bench_class_")) / "runs"
+    times = root.parent / "panel_times.txt"
+    times.touch()
+    key = "bench-" + os.urandom(12).hex()
+    env = {**os.environ, "SEQGAN_RUNS": str(root), "SEQGAN_CLASS": "1", "SEQGAN_TEACHER_KEY": key, TIMES: str(times)}
+    os.environ.update(SEQGAN_RUNS=str(root), SEQGAN_TEACHER_KEY=key)
+    # one D pre-training round only: the windows start with the adversarial rounds
+    cfg = apply_overrides(preset(args.preset), {"adv_rounds": 100_000, "pretrain_d_rounds": 1, "name": "bench-class"})
+    jm = JobManager(root)
+    run_dir = jm.submit(cfg)
+    C.Room(root).share(run_dir.name)
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, __file__, "--serve", "--server.headless", "true", "--server.port",
+                               str(port)], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    url = f"http://localhost:{port}"
+    rows = []
+    try:
+        _wait_healthy(url)
+        # the worker must be in its adversarial rounds before anything is measured
+        deadline = time.time() + 900
+        while len(round_times(run_dir, 0, time.time())) < 2 and time.time() < deadline:
+            time.sleep(2)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            tabs = []
+            for n in counts:
+                while len(tabs) < n:
+                    tab = context.new_page()
+                    tab.goto(f"{url}/live?run={run_dir.name}", wait_until="commit", timeout=300_000)
+                    tabs.append(tab)
+                for tab in tabs:     # every tab shows the run before the window opens
+                    tab.get_by_role("heading", name="Live", exact=True).wait_for(timeout=300_000)
+                t0, c0, load0 = time.time(), cpu_seconds(server.pid), os.getloadavg()[0]
+                mem = []
+                while time.time() - t0 < args.window:
+                    mem.append(rss_mb(server.pid))
+                    time.sleep(2)
+                t1, c1 = time.time(), cpu_seconds(server.pid)
+                panels, rounds = panel_times(times, t0, t1), round_times(run_dir, t0, t1)
+                rows.append({"viewers": n, "server_cpu_pct": round(100 * (c1 - c0) / (t1 - t0), 1),
+                             "server_rss_mb": round(max(mem), 1), "refreshes": len(panels),
+                             "refresh_p50_s": pct(panels, 0.5), "refresh_p95_s": pct(panels, 0.95),
+                             "rounds": len(rounds), "s_per_round": round(statistics.median(rounds), 2) if rounds
+                             else None, "load1_start": round(load0, 1), "load1_end": round(os.getloadavg()[0], 1)})
+                if not args.json:
+                    print(rows[-1], flush=True)
+            browser.close()
+    finally:
+        _stop(run_dir, server)
+    base = next((r["s_per_round"] for r in rows if r["viewers"] == 0), None)
+    for r in rows:
+        r["round_vs_no_viewers"] = (round(r["s_per_round"] / base - 1, 3) if base and r["s_per_round"] else None)
+    if args.json:
+        print(json.dumps({"cores": os.cpu_count(), "rows": rows}, indent=1))
+        return 0
+    print(f"\npreset {args.preset}; {os.cpu_count()} cores; this machine is shared (load average per window)")
+    print("viewers | server CPU % | server RSS MB | refreshes | p50 s | p95 s | s/round (rounds) | vs 0 | load1")
+    for r in rows:
+        vs = "" if r["round_vs_no_viewers"] is None else f"{100 * r['round_vs_no_viewers']:+.0f} %"
+        fmt = lambda v: "—" if v is None else f"{v:.3f}"   # noqa: E731
+        print(f"{r['viewers']:7d} | {r['server_cpu_pct']:12.1f} | {r['server_rss_mb']:13.1f} | {r['refreshes']:9d} | "
+              f"{fmt(r['refresh_p50_s'])} | {fmt(r['refresh_p95_s'])} | {r['s_per_round']} ({r['rounds']}) | {vs} | "
+              f"{r['load1_start']}→{r['load1_end']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
