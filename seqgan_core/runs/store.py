@@ -25,7 +25,7 @@ from typing import Iterable, Optional
 from ..config import ConfigError, RunConfig
 from ..contract import LIVE_STATUSES
 
-SNAPSHOTS_KEPT = 20   # per kind: the Live page needs the latest; a few more for scrubbing back
+SNAPSHOTS_KEPT = 20   # per kind, besides the first: the Live page needs the latest; a few more for scrubbing back
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS metrics (step INTEGER NOT NULL, name TEXT NOT NULL, phase TEXT, x REAL,
@@ -115,9 +115,12 @@ class RunDB:
         with self.connect(write=True) as con:
             con.execute("INSERT INTO snapshots (step, kind, payload, t) VALUES (?,?,?,?)",
                         (step, kind, json.dumps(payload), time.time()))
+            # the latest few, and the first of each kind: the Learn page tells the story from the start
+            # (MLE's samples, D's scores when round 1 began) after any number of rounds
             con.execute("DELETE FROM snapshots WHERE kind = ? AND id NOT IN "
-                        "(SELECT id FROM snapshots WHERE kind = ? ORDER BY id DESC LIMIT ?)",
-                        (kind, kind, SNAPSHOTS_KEPT))
+                        "(SELECT id FROM snapshots WHERE kind = ? ORDER BY id DESC LIMIT ?) AND id != "
+                        "(SELECT MIN(id) FROM snapshots WHERE kind = ?)",
+                        (kind, kind, SNAPSHOTS_KEPT, kind))
 
     def put_event(self, step: int, kind: str, payload: dict):
         with self.connect(write=True) as con:
