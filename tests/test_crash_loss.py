@@ -49,6 +49,7 @@ def test_item10_a_kill_in_round_3_loses_only_round_3_and_the_message_says_so(tmp
     resumed = open_trainer(run_dir, StoreSink(db))
     p = resumed.pos
     assert (p.phase, p.index, p.g_done, p.d_done) == ("adversarial", 2, 0, 0)     # from round 3's start
+    assert resumed._ckpt_cost is not None           # the checkpoint rule knows the cost from the start
     event = db.events(["resumed"])[-1]
     rows_left = len(db.metrics_since(-1))
     assert event["rows_lost"] == recorded - rows_left > 0

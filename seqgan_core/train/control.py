@@ -74,11 +74,13 @@ class Controller:
         return not self.stopping
 
     def settle_deferred(self) -> None:
-        """A stopped unit: its deferred schedule changes wait in `pending` (saved with the checkpoint). Live
-        fields act only in the adversarial phase, where they wait for a round's start anyway."""
+        """A stopped unit: its deferred schedule changes are taken as they would have been at its end. In the
+        adversarial phase they wait in `pending` (saved with the checkpoint) for the next round's start, where
+        they would have applied had the unit finished, so the unit trained again keeps its schedule; outside
+        that phase they apply at once."""
         for c in self.deferred:
             payload = c.get("payload") or {}
-            self.request_schedule(payload, at_once=False)
+            self.request_schedule(payload, at_once=self.pos.phase != "adversarial")
             self.sink.event(self.pos.step, "control", {"command": "set", **payload})
         self.deferred = []
 
