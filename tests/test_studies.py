@@ -200,4 +200,9 @@ def test_shipped_classroom_specs():
     assert methods["constant"].reward == "constant" and methods["seqgan"].adv_rounds == 30
     f3 = expand(load_spec(ROOT / "studies" / "fig3_classroom.toml"))
     gdk = {m.values["schedule"]: (m.cfg.schedule.g_steps, m.cfg.schedule.d_steps, m.cfg.schedule.k_epochs) for m in f3}
-    assert gdk == {"a": (100, 1, 10), "b": (30, 1, 30), "c": (1, 1, 10), "d": (1, 5, 3)} and len(f3) == 12
+    assert gdk == {"a": (100, 1, 10), "b": (30, 1, 30), "c": (1, 1, 10), "d": (1, 5, 3)} and len(f3) == 4
+    # cut to a lecture's budget: the g-heavy schedules get fewer rounds (and evaluate every round)
+    assert {m.values["schedule"]: m.cfg.schedule.adv_rounds for m in f3} == {"a": 3, "b": 8, "c": 24, "d": 24}
+    assert all(m.cfg.threads == 1 for m in t1 + f3), "one thread a run: two runs side by side on 2 cores"
+    ls = expand(load_spec(ROOT / "studies" / "lesson_search.toml"))
+    assert len(ls) == 15 and {m.cfg.data.name for m in ls} == {"grammar"}
