@@ -114,16 +114,11 @@ def _status(args) -> int:
 
 def _table(args) -> int:
     from . import results
+    from .report import table_json
     from .study import Study
     if args.samples < 0:
         raise ValueError("--samples must be ≥ 0")
-    study = Study(args.dir)
-    tab = results.table(study, args.metric, args.ref, args.samples)
-    if args.temperature_match:
-        source, sep, target = args.temperature_match.partition(":")
-        if not sep:
-            raise ValueError("--temperature-match takes SOURCE:TARGET, e.g. method=mle:method=seqgan")
-        tab = results.add_row(tab, results.temperature_matched(study, source, target, tab["metric"]), study)
+    tab = table_json(Study(args.dir), args.metric, args.ref, args.samples, args.temperature_match or "")
     if args.csv:
         print(results.to_csv(tab), end="")
     elif args.latex:
