@@ -116,6 +116,28 @@ def test_checkpoints_keep_the_previous_copy_and_a_corrupt_latest_falls_back(tmp_
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_a_worker_killed_mid_save_still_leaves_the_latest_checkpoint(tmp_path, monkeypatch):
+    """The kill can land between keeping the old file and renaming the new one in: latest.pt must exist
+    then (CI once found it missing), holding the old checkpoint."""
+    path = tmp_path / "latest.pt"
+    save_checkpoint({"format": 1, "position": {"step": 3}}, path)
+    real_replace = os.replace
+
+    def killed_before_the_new_file_lands(src, dst):
+        if str(src).endswith(".tmp"):
+            raise KeyboardInterrupt("killed")
+        real_replace(src, dst)
+    monkeypatch.setattr(os, "replace", killed_before_the_new_file_lands)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint({"format": 1, "position": {"step": 7}}, path)
+    assert load_checkpoint(path)["position"]["step"] == 3
+    assert load_checkpoint(previous(path))["position"]["step"] == 3
+    monkeypatch.setattr(os, "replace", real_replace)
+    save_checkpoint({"format": 1, "position": {"step": 9}}, path)   # the next save goes through
+    assert load_checkpoint(path)["position"]["step"] == 9
+    assert load_checkpoint(previous(path))["position"]["step"] == 3
+
+
 class StopAt(StoreSink):
     def __init__(self, db, at):
         super().__init__(db)

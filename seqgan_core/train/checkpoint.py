@@ -2,9 +2,9 @@
 checks on a starting checkpoint (init_from).
 
 A checkpoint holds tensors and plain containers only, loaded with weights_only=True: never an arbitrary
-pickle. `save_checkpoint` writes a temp file, fsyncs it, moves the old file to `<name>.prev` and the new
-one into place, then fsyncs the folder: a crash at any moment leaves a complete file under one of the two
-names. `load_latest` falls back to the previous copy when the newest cannot be read, and says so.
+pickle. `save_checkpoint` writes a temp file, fsyncs it, links the old file as `<name>.prev` and renames the
+new one over it, then fsyncs the folder: at every moment `<name>` itself is a complete checkpoint (the old or
+the new one), so a worker killed mid-save never leaves a run without its latest file. `load_latest` falls back to the previous copy when the newest cannot be read, and says so.
 """
 from __future__ import annotations
 
@@ -41,9 +41,20 @@ def save_checkpoint(state: dict, path: Path) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     if path.exists():
-        os.replace(path, previous(path))
+        _keep_as_previous(path)
     os.replace(tmp, path)
     _fsync_dir(path.parent)
+
+
+def _keep_as_previous(path: Path) -> None:
+    """path stays in place (a hard link shares its bytes); a copy where the file system has no links."""
+    prev = previous(path)
+    prev.unlink(missing_ok=True)
+    try:
+        os.link(path, prev)
+    except OSError:
+        import shutil
+        shutil.copyfile(path, prev)
 
 
 def previous(path: Path) -> Path:
