@@ -178,11 +178,14 @@ def test_a_student_cannot_steer_stop_or_delete_the_teachers_run(room, runs_root)
     assert controls(run) == []
     RunDB(run).set_state(status="stopped", pid=None)
     at = visit(RUNS, token=token)
-    at.button(key="runs.resume").click().run()
-    assert RunDB(run).state()["status"] == "stopped" and "not yours" in at.error[0].value
-    at.checkbox(key="runs.confirm").check().run()
-    at.button(key="runs.delete").click().run()
-    assert run.exists() and "not yours" in at.error[0].value
+    # offered greyed out with the reason; the refusal behind them is what the server asks (above)
+    assert at.button(key="runs.resume").disabled and "not yours" in at.button(key="runs.resume").help
+    assert at.button(key="runs.delete_locked").disabled and "not yours" in at.button(key="runs.delete_locked").help
+    assert not [c for c in at.checkbox if c.key == "runs.confirm"]
+    assert "not yours" in R.refusal("resume", run=run, **with_role) and "not yours" in R.refusal("delete", run=run, **with_role)
+    assert RunDB(run).state()["status"] == "stopped" and run.exists()
+    at = visit(RUNS, token=teacher_token())
+    assert not at.button(key="runs.resume").disabled and [c for c in at.checkbox if c.key == "runs.confirm"]
 
 
 def test_a_student_steers_their_own_run_within_the_rules(room, runs_root):
@@ -210,9 +213,8 @@ def test_a_viewer_link_shows_one_run_read_only(room, runs_root):
     RunDB(one).set_state(status="stopped", pid=None)
     at = visit(RUNS, token=token)
     assert run_ids(at) == {one.name}
-    at.checkbox(key="runs.confirm").check().run()
-    at.button(key="runs.delete").click().run()
-    assert one.exists() and other.exists() and "watching" in at.error[0].value
+    assert at.button(key="runs.delete_locked").disabled and "watching" in at.button(key="runs.delete_locked").help
+    assert at.button(key="runs.resume").disabled and one.exists() and other.exists()
     at = visit(SETUP, token=token)
     assert not [b for b in at.button if b.key in ("setup.start", "setup.measure")] and "watching" in texts(at)
 

@@ -41,6 +41,18 @@ def test_heatmap_is_centred_on_the_baseline_with_a_range_from_the_data():
     assert list(trace.text[0][:4]) == ["the", "dog", "runs", "<eos>"]                  # words, not ids
 
 
+def test_heatmap_frames_each_ungrammatical_samples_first_error():
+    snap = _snap([[0.6, 0.5, 0.2, 0.1], [0.6, 0.6, 0.6, 0.6], [0.3, 0.3, 0.3, 0.3]],
+                 [["the", "dogs", "runs"], ["a", "cat", "sleeps"], ["x", "y", "z"]])
+    snap["first_error"] = [2, None, 0]                               # 0-based positions; None: grammatical
+    fig = q_heatmap(snap, "r")
+    frames = sorted((s.x0, s.y0) for s in fig.layout.shapes)
+    assert frames == [(0.5, 2.5), (2.5, 0.5)]                       # column t = e + 1, row = sample + 1
+    assert all(s.x1 - s.x0 == 1 and s.y1 - s.y0 == 1 for s in fig.layout.shapes)
+    assert "first grammatical error" in fig.layout.title.text
+    assert not q_heatmap(_snap(snap["q"], snap["tokens"]), "r").layout.shapes         # no grammar, no frames
+
+
 def test_range_is_robust_to_an_outlier_and_centred_on_the_median_without_a_baseline():
     rng = np.random.default_rng(0)
     q = (0.6 + rng.uniform(-0.05, 0.05, (10, 10))).round(4)

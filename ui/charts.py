@@ -181,10 +181,16 @@ def q_heatmap(snapshot: dict, uirevision: str) -> go.Figure:
         trace.update(texttemplate="%{text}", textfont={"size": 13 if T <= 20 else 11})
     title = f"Q per token, round {snapshot['round'] + 1}, g-step {snapshot['g_step'] + 1} " \
             f"(N = {snapshot['rollout_num']} roll-outs)<br><sup>colour: {scale.label()}</sup>"
+    # grammar runs: a black frame on each ungrammatical sample's first error, the cell Q should drop at
+    errors = [(i, e) for i, e in enumerate(snapshot.get("first_error") or []) if e is not None and e < T]
+    if errors:
+        title += "; black frame: the sample's first grammatical error"
     layout = _layout(title, uirevision, "position t", "sample", height=max(260, 46 * K + 110), legend=False)
     layout["margin"]["t"] = 70
     layout["xaxis"].update(tickmode="linear" if T <= 40 else "auto", dtick=1, tick0=1)
     layout["yaxis"].update(autorange="reversed", tickmode="linear", dtick=1, tick0=1)
+    layout["shapes"] = [{"type": "rect", "x0": e + 0.5, "x1": e + 1.5, "y0": i + 0.5, "y1": i + 1.5,
+                         "line": {"color": "#000", "width": 3}, "fillcolor": "rgba(0,0,0,0)"} for i, e in errors]
     return go.Figure({"data": [trace], "layout": layout})
 
 

@@ -146,12 +146,19 @@ def actions(run: dict) -> str | None:
                       help="Start a new run from this run's settings; change what you like first."):
         st.session_state[U.KEY_CLONE] = json.loads((run["dir"] / "config.json").read_text())
         return "app_pages/setup.py"
+    # what this session may not do is shown greyed out with the reason, not offered and then refused
+    locked = {a: R.refusal(a, run=run) for a in ("resume", "delete")}
     if cols[2].button("Resume", icon=":material/play_arrow:", key="runs.resume", width="content",
-                      disabled=run["status"] not in RESUMABLE, help="Queue it again; it continues from its "
-                      "last checkpoint.") and R.allow("resume", run=run):
+                      disabled=run["status"] not in RESUMABLE or bool(locked["resume"]),
+                      help=locked["resume"] or "Queue it again; it continues from its last checkpoint.") \
+            and R.allow("resume", run=run):
         U.jobs().resume(run["dir"])
         U.select(run["id"])
         return "app_pages/live.py"
+    if locked["delete"]:
+        cols[3].button("Delete", icon=":material/delete:", key="runs.delete_locked", width="content",
+                       disabled=True, help=locked["delete"])
+        return None
     with cols[3].popover("Delete", icon=":material/delete:", width="content"):
         _delete(run)
     return None
