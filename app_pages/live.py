@@ -4,6 +4,9 @@ import streamlit as st
 from ui import lesson_view, live, roles, state
 
 REFRESH_S = 1.0
+# A class's watchers (students on a run not theirs, viewer links) refresh half as often: each refresh costs
+# the server ~30 ms of CPU on the training machine, times 30 viewers (benchmarks/bench_class.py)
+WATCHER_REFRESH_S = 2.0
 WATCH_S = 3.0       # a run that is not training is only watched for a change of status
 
 st.title("Live")
@@ -11,14 +14,15 @@ runs = state.all_runs()
 run = state.require_run(runs, "No runs yet. Choose a data set and a schedule on the Setup page and press Start.")
 
 status, run_state = state.fresh_status(run["dir"])
-if not roles.refusal("control", run=run):       # watchers get no form (and the form checks again on sending)
+watcher = bool(roles.refusal("control", run=run))
+if not watcher:                                  # watchers get no form (and the form checks again on sending)
     with st.sidebar:
         live.schedule_form(run["id"], run["dir"], run_state.get("progress") or {}, run["config"], status)
         st.caption("Changes apply from the next adversarial round and are recorded in the run's history.")
 
 active = status in state.ACTIVE_STATUSES
 # Only the panel reruns each second; a finished run is drawn once and not polled.
-panel = st.fragment(live.panel, run_every=REFRESH_S if active else None)
+panel = st.fragment(live.panel, run_every=(WATCHER_REFRESH_S if watcher else REFRESH_S) if active else None)
 panel(str(run["dir"]), run["config"], status, live.schedule_signature(run_state.get("progress") or {}, run["config"]))
 if not active:
     st.fragment(live.watch_status, run_every=WATCH_S)(str(run["dir"]), status)

@@ -10,8 +10,11 @@ seconds per adversarial round against the no-viewer window. The viewers use the 
 run in class mode (the viewer role a projector or a student has).
 
 The server is `streamlit run` started by this script with ui.live.panel wrapped by a timer (the only
-change); the tabs run in one Chromium on the same machine, so their rendering competes with the worker for
-the same cores: read the worker's figure with the machine's load, which the table prints.
+change). In a class the viewers' browsers run on their own machines; here the tabs share this machine's
+cores, so by default Chromium runs at idle priority (SCHED_IDLE: it gets only the CPU the server and the
+worker leave) and the table prints each viewer's refreshes per second, which says whether the tabs kept
+asking at the page's rate (1/s). `--browser-priority normal` lets the tabs compete as equals (the worst
+case: the class's browsers on the training machine itself).
 """
 from __future__ import annotations
 
@@ -58,6 +61,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def chromium(folder: Path, priority: str) -> str:
+    """The browser to launch: Chromium itself, or a wrapper that starts it under SCHED_IDLE."""
+    if priority == "normal":
+        return CHROMIUM
+    wrapper = folder / "chromium-idle"
+    wrapper.write_text(f'#!/bin/sh\nexec chrt --idle 0 {CHROMIUM} "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
 def round_times(run_dir: Path, t0: float, t1: float) -> list[float]:
     """Seconds between successive adversarial rounds whose end was recorded inside [t0, t1]."""
     from seqgan_core.runs import RunDB
@@ -87,6 +100,7 @@ def main() -> int:
     ap.add_argument("--viewers", default=",".join(map(str, VIEWERS)))
     ap.add_argument("--preset", default="classroom", help="the run's preset (tiny: rounds of a second, for a "
                                                             "machine too busy for the classroom run)")
+    ap.add_argument("--browser-priority", choices=("idle", "normal"), default="idle")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     counts = [int(v) for v in args.viewers.split(",")]
@@ -120,7 +134,8 @@ def main() -> int:
         while len(round_times(run_dir, 0, time.time())) < 2 and time.time() < deadline:
             time.sleep(2)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=chromium(root.parent, args.browser_priority),
+                                        args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1400, "height": 900})
             tabs = []
             for n in counts:
@@ -140,6 +155,7 @@ def main() -> int:
                 rows.append({"viewers": n, "server_cpu_pct": round(100 * (c1 - c0) / (t1 - t0), 1),
                              "server_rss_mb": round(max(mem), 1), "refreshes": len(panels),
                              "refresh_p50_s": pct(panels, 0.5), "refresh_p95_s": pct(panels, 0.95),
+                             "refreshes_per_viewer_s": round(len(panels) / max(n, 1) / (t1 - t0), 2),
                              "rounds": len(rounds), "s_per_round": round(statistics.median(rounds), 2) if rounds
                              else None, "load1_start": round(load0, 1), "load1_end": round(os.getloadavg()[0], 1)})
                 if not args.json:
@@ -154,11 +170,14 @@ def main() -> int:
         print(json.dumps({"cores": os.cpu_count(), "rows": rows}, indent=1))
         return 0
     print(f"\npreset {args.preset}; {os.cpu_count()} cores; this machine is shared (load average per window)")
-    print("viewers | server CPU % | server RSS MB | refreshes | p50 s | p95 s | s/round (rounds) | vs 0 | load1")
+    print(f"browsers at {args.browser_priority} priority")
+    print("viewers | server CPU % | server RSS MB | refreshes (per viewer·s) | p50 s | p95 s | s/round (rounds) | "
+          "vs 0 | load1")
     for r in rows:
         vs = "" if r["round_vs_no_viewers"] is None else f"{100 * r['round_vs_no_viewers']:+.0f} %"
         fmt = lambda v: "—" if v is None else f"{v:.3f}"   # noqa: E731
-        print(f"{r['viewers']:7d} | {r['server_cpu_pct']:12.1f} | {r['server_rss_mb']:13.1f} | {r['refreshes']:9d} | "
+        print(f"{r['viewers']:7d} | {r['server_cpu_pct']:12.1f} | {r['server_rss_mb']:13.1f} | "
+              f"{r['refreshes']:9d} ({r['refreshes_per_viewer_s']:.2f}) | "
               f"{fmt(r['refresh_p50_s'])} | {fmt(r['refresh_p95_s'])} | {r['s_per_round']} ({r['rounds']}) | {vs} | "
               f"{r['load1_start']}→{r['load1_end']}")
     return 0
