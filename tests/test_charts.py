@@ -94,5 +94,11 @@ def test_an_all_equal_batch_is_drawn_white_not_noise():
 
 def test_long_rows_show_each_words_start_and_the_whole_word_on_hover():
     words = ["children", "that", "the", "foxes", "chase"] * 5
-    trace = q_heatmap(_snap([[0.5] * 25], [words]), "r").data[0]
-    assert list(trace.text[0][:2]) == ["chi…", "that"] and trace.hovertext[0][0] == "children"
+    trace = q_heatmap(_snap([[0.5] * 26], [words]), "r").data[0]
+    assert list(trace.text[0][:2]) == ["ch…", "th…"] and trace.hovertext[0][0] == "children"
+    assert len(trace.x) == 26                                       # 25 words and <eos>
+
+
+def test_heatmap_columns_end_at_the_longest_samples_eos():
+    trace = q_heatmap(_snap([[0.5] * 28, [0.5] * 28], [["a", "dog"], ["the", "red", "cat"]]), "r").data[0]
+    assert len(trace.x) == 4 and list(trace.text[1]) == ["the", "red", "cat", "<eos>"]

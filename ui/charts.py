@@ -161,14 +161,17 @@ def q_heatmap(snapshot: dict, uirevision: str) -> go.Figure:
     of Q and of Q − b on hover. Integer axes keep repeated tokens apart."""
     q = np.asarray(snapshot["q"], dtype=float).copy()               # (K, T)
     K, T = q.shape
+    scale = q_scale(snapshot["q"], snapshot["tokens"], snapshot.get("baseline"))
+    # the columns end with the longest sample's <eos>: empty positions would only narrow the cells
+    T = max(1, min(T, max((len(row) + 1 for row in snapshot["tokens"]), default=T)))
+    q = q[:, :T]
     # rows are cut at <eos>: the <eos> cell keeps its Q (ending there was G's choice); after it, nothing
     tokens = [(list(row) + ([EOS_TEXT] if len(row) < T else []) + [""] * T)[:T] for row in snapshot["tokens"]]
     for i, row in enumerate(snapshot["tokens"]):
         q[i, len(row) + 1:] = np.nan
-    scale = q_scale(snapshot["q"], snapshot["tokens"], snapshot.get("baseline"))
     h = scale.half
-    # long rows leave a cell a few characters wide on a projector: the cell shows the word's start, hover all
-    cut = 99 if T <= 12 else 6 if T <= 20 else 4
+    # a cell shows as much of its word as fits at a projector's 1024 px (hover shows it all)
+    cut = cell_chars(T)
     short = [[w if len(w) <= cut else w[:cut - 1] + "…" for w in row] for row in tokens]
     trace = {"type": "heatmap", "z": q - scale.centres(T), "x": list(range(1, T + 1)), "y": list(range(1, K + 1)),
              "zmin": -h, "zmax": h, "zmid": 0, "colorscale": Q_SCALE, "text": short, "hovertext": tokens,
@@ -177,21 +180,29 @@ def q_heatmap(snapshot: dict, uirevision: str) -> go.Figure:
                               f"{scale.symbol} = %{{z:+.3f}}<extra></extra>",
              "colorbar": {"title": {"text": scale.symbol, "side": "right"}, "tickvals": [-h, 0, h],
                           "ticktext": [f"−{h:.{scale.digits}f} lower", "0", f"+{h:.{scale.digits}f} higher"]}}
-    if T <= 40:                                                     # beyond that the text would overlap
-        trace.update(texttemplate="%{text}", textfont={"size": 13 if T <= 20 else 11})
+    if cut >= 3:                                                    # below that the text would overlap
+        trace.update(texttemplate="%{text}", textfont={"size": 13 if T <= 12 else 11})
     title = f"Q per token, round {snapshot['round'] + 1}, g-step {snapshot['g_step'] + 1} " \
             f"(N = {snapshot['rollout_num']} roll-outs)<br><sup>colour: {scale.label()}</sup>"
     # grammar runs: a black frame on each ungrammatical sample's first error, the cell Q should drop at
     errors = [(i, e) for i, e in enumerate(snapshot.get("first_error") or []) if e is not None and e < T]
     if errors:
-        title += "; black frame: the sample's first grammatical error"
+        title += "<br><sup>black frame: the sample's first grammatical error (does Q drop from it on?)</sup>"
     layout = _layout(title, uirevision, "position t", "sample", height=max(260, 46 * K + 110), legend=False)
-    layout["margin"]["t"] = 70
+    layout["margin"]["t"] = 90 if errors else 70
     layout["xaxis"].update(tickmode="linear" if T <= 40 else "auto", dtick=1, tick0=1)
     layout["yaxis"].update(autorange="reversed", tickmode="linear", dtick=1, tick0=1)
     layout["shapes"] = [{"type": "rect", "x0": e + 0.5, "x1": e + 1.5, "y0": i + 0.5, "y1": i + 1.5,
                          "line": {"color": "#000", "width": 3}, "fillcolor": "rgba(0,0,0,0)"} for i, e in errors]
     return go.Figure({"data": [trace], "layout": layout})
+
+
+HEATMAP_PX_AT_1024 = 540          # the heatmap's plot width on a 1024 px wide page (sidebar and colour bar off)
+
+
+def cell_chars(T: int) -> int:
+    """Characters of a word that fit in one of T heatmap cells at 1024 px (about 6.5 px each at 11 pt)."""
+    return int(HEATMAP_PX_AT_1024 / T / 6.5) if T > 12 else 99
 
 
 class QScale:
