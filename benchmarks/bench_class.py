@@ -1,24 +1,25 @@
-"""A class watching one run: N viewers (headless Chromium tabs) on the Live page of a classroom run that
-trains, for N in 0, 1, 10, 30.
+"""A class watching one run: N viewers on the Live page of a classroom run that trains, for N in 0, 1, 10, 30.
 
     python benchmarks/bench_class.py                     # 120 s per N (about 10 minutes with the start)
     python benchmarks/bench_class.py --window 180 --json
+    python benchmarks/bench_class.py --viewers-kind chromium [--browser-priority normal]
 
 For each N: the web server's CPU (share of one core) and resident memory, p50 / p95 of the Live panel's
-server-side refresh (the fragment that reruns each second, timed inside the server), and the worker's
-seconds per adversarial round against the no-viewer window. The viewers use the read-only link of a shared
-run in class mode (the viewer role a projector or a student has).
+server-side refresh (the fragment that reruns on a timer, timed inside the server), refreshes per viewer and
+second, and the worker's seconds per adversarial round against the no-viewer window. The viewers use the
+read-only link of a shared run in class mode (the viewer role a projector or a student has).
 
 The server is `streamlit run` started by this script with ui.live.panel wrapped by a timer (the only
-change). In a class the viewers' browsers run on their own machines; here the tabs share this machine's
-cores, so by default Chromium runs at idle priority (SCHED_IDLE: it gets only the CPU the server and the
-worker leave) and the table prints each viewer's refreshes per second, which says whether the tabs kept
-asking at the page's rate (1/s). `--browser-priority normal` lets the tabs compete as equals (the worst
-case: the class's browsers on the training machine itself).
+change). In a room each student's browser runs on the student's machine, so by default the viewers are
+websocket clients (benchmarks/ws_viewers.py) that ask for exactly what a Live tab asks for and render
+nothing: the server does a class's work and the worker's round time shows what that work costs it.
+`--viewers-kind chromium` opens real tabs on this machine instead (at idle priority unless
+`--browser-priority normal`); their rendering then competes with the worker for the same cores.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -71,6 +72,42 @@ def chromium(folder: Path, priority: str) -> str:
     return str(wrapper)
 
 
+@contextlib.contextmanager
+def viewers(args, port: int, url: str, run_id: str, folder: Path):
+    """Yields add(n): bring the number of viewers on the run's Live page up to n, each showing the run."""
+    if args.viewers_kind == "ws":
+        from ws_viewers import Viewers
+        pool = Viewers(port, "live", f"run={run_id}")
+
+        def add(n: int) -> None:
+            pool.add(n - len(pool.counts))
+            deadline = time.time() + 300     # each has been asked to refresh: its page shows a live run
+            while min(pool.counts, default=1) == 0 and time.time() < deadline:
+                time.sleep(0.5)
+        try:
+            yield add
+        finally:
+            pool.stop()
+        return
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(folder, args.browser_priority), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        tabs = []
+
+        def add(n: int) -> None:
+            while len(tabs) < n:
+                tab = context.new_page()
+                tab.goto(f"{url}/live?run={run_id}", wait_until="commit", timeout=300_000)
+                tabs.append(tab)
+            for tab in tabs:     # every tab shows the run before the window opens
+                tab.get_by_role("heading", name="Live", exact=True).wait_for(timeout=300_000)
+        try:
+            yield add
+        finally:
+            browser.close()
+
+
 def round_times(run_dir: Path, t0: float, t1: float) -> list[float]:
     """Seconds between successive adversarial rounds whose end was recorded inside [t0, t1]."""
     from seqgan_core.runs import RunDB
@@ -100,12 +137,13 @@ def main() -> int:
     ap.add_argument("--viewers", default=",".join(map(str, VIEWERS)))
     ap.add_argument("--preset", default="classroom", help="the run's preset (tiny: rounds of a second, for a "
                                                             "machine too busy for the classroom run)")
+    ap.add_argument("--viewers-kind", choices=("ws", "chromium"), default="ws",
+                    help="ws: websocket clients that request what a Live tab requests and render nothing (the "
+                         "server's work for a class whose browsers are elsewhere); chromium: real tabs here")
     ap.add_argument("--browser-priority", choices=("idle", "normal"), default="idle")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     counts = [int(v) for v in args.viewers.split(",")]
-
-    from playwright.sync_api import sync_playwright
 
     from seqgan_core import classroom as C
     from seqgan_core.config import apply_overrides, preset
@@ -133,18 +171,9 @@ def main() -> int:
         deadline = time.time() + 900
         while len(round_times(run_dir, 0, time.time())) < 2 and time.time() < deadline:
             time.sleep(2)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium(root.parent, args.browser_priority),
-                                        args=CHROMIUM_ARGS)
-            context = browser.new_context(viewport={"width": 1400, "height": 900})
-            tabs = []
+        with viewers(args, port, url, run_dir.name, root.parent) as add:
             for n in counts:
-                while len(tabs) < n:
-                    tab = context.new_page()
-                    tab.goto(f"{url}/live?run={run_dir.name}", wait_until="commit", timeout=300_000)
-                    tabs.append(tab)
-                for tab in tabs:     # every tab shows the run before the window opens
-                    tab.get_by_role("heading", name="Live", exact=True).wait_for(timeout=300_000)
+                add(n)
                 t0, c0, load0 = time.time(), cpu_seconds(server.pid), os.getloadavg()[0]
                 mem = []
                 while time.time() - t0 < args.window:
@@ -160,7 +189,6 @@ def main() -> int:
                              else None, "load1_start": round(load0, 1), "load1_end": round(os.getloadavg()[0], 1)})
                 if not args.json:
                     print(rows[-1], flush=True)
-            browser.close()
     finally:
         _stop(run_dir, server)
     base = next((r["s_per_round"] for r in rows if r["viewers"] == 0), None)
@@ -170,7 +198,8 @@ def main() -> int:
         print(json.dumps({"cores": os.cpu_count(), "rows": rows}, indent=1))
         return 0
     print(f"\npreset {args.preset}; {os.cpu_count()} cores; this machine is shared (load average per window)")
-    print(f"browsers at {args.browser_priority} priority")
+    print("viewers: websocket clients (no rendering here)" if args.viewers_kind == "ws" else
+          f"viewers: Chromium tabs at {args.browser_priority} priority")
     print("viewers | server CPU % | server RSS MB | refreshes (per viewer·s) | p50 s | p95 s | s/round (rounds) | "
           "vs 0 | load1")
     for r in rows:
