@@ -82,6 +82,12 @@ def test_study_folder_sits_beside_its_runs_and_they_read_like_runs(runs_root):
     assert study.status()["done"]
 
 
+def test_a_one_seed_cell_says_it_has_no_spread(runs_root):
+    study = _fake_study(runs_root, {"method=mle": [9.1], "method=seqgan": [8.7]})
+    md = results.to_markdown(results.table(study, samples=0))
+    assert "9.100 (one seed: no spread)" in md and "± " not in md.split("\n", 2)[2]
+
+
 def test_table_means_spreads_and_welch_p_over_seeds(runs_root):
     mle, gan = [9.1, 9.3, 9.0, 9.6], [8.7, 8.75, 8.72, 8.71]
     study = _fake_study(runs_root, {"method=mle": mle, "method=seqgan": gan})

@@ -202,7 +202,8 @@ def _cells(tab: dict) -> tuple[list[str], list[list[str]]]:
         cell = r["cell"]
         if r.get("taus"):
             cell += " (τ " + ", ".join(f"{t:.2f}" for _, t in sorted(r["taus"].items())) + ")"
-        line = [cell, f"{_num(r['mean'])} ± {_num(r['std'])}", str(r["n"]),
+        spread = f" ± {_num(r['std'])}" if r["n"] > 1 else " (one seed: no spread)"
+        line = [cell, f"{_num(r['mean'])}{spread}", str(r["n"]),
                 _p(r.get("p_seeds")) if r["cell"] != tab["reference"] else "(reference)"]
         if with_seq:
             line.append(_p(r.get("p_sequences")) if r["cell"] != tab["reference"] else "(reference)")
