@@ -105,6 +105,13 @@ def test_paper_table1_says_a_null_result_is_one(runs_root):
            "**no significant advantage** for SeqGAN" in said
 
 
+def test_paper_table1_says_when_a_control_beats_seqgan(runs_root):
+    fake_study(runs_root, "table1_classroom", {"mle": [9.19, 9.24, 9.28], "seqgan": [9.19, 9.29, 9.38],
+                                               "constant": [9.02, 9.08, 9.15]})
+    said = " ".join(m.value for m in open_page(PAPER).markdown)
+    assert "the constant reward is **better** than SeqGAN" in said and "no significant advantage" not in said
+
+
 def test_starting_a_study_from_the_page_creates_its_folder(runs_root, monkeypatch):
     scheduled = []                                   # the executor's call to the job manager, no worker
     monkeypatch.setattr(JobManager, "schedule", lambda self: scheduled.append(self.root) or [])

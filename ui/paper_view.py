@@ -163,7 +163,9 @@ def table1_verdict(tab: dict) -> list[str]:
         if ok is None:
             lines.append(f"Too few seeds to test SeqGAN against {name}: {_cmp(short, s, vals, p)}.")
         elif not beat:          # no advantage over MLE to keep: the control is only compared
-            word = "SeqGAN is **better**" if ok else "**no significant advantage** for SeqGAN"
+            worse = np.mean(s) > np.mean(vals) and p < ALPHA
+            word = "SeqGAN is **better**" if ok else f"the {short} is **better** than SeqGAN" if worse else \
+                "**no significant advantage** for SeqGAN"
             lines.append(f"Against {name}, {word}: {_cmp(short, s, vals, p)}.")
         elif ok:
             lines.append(f"The advantage **survives** {name}: {_cmp(short, s, vals, p)}.")
