@@ -418,12 +418,11 @@ PRESET_HELP = {
     "lesson": "The readable lesson: English-like grammar sentences with an exact oracle, validity and the first "
               "error of every sample. Starts from a shipped 5-epoch MLE generator (24% grammatical) and a D "
               "that tells it from real data (~0.8 at round 1). Measured over seeds 0-2 (30 rounds): SeqGAN "
-              "raises validity to 0.50-0.55 and lowers NLL-oracle 3.69 → 2.47-2.62, while NLL-test worsens "
-              "(0.79 → 0.83-0.89, padding counted as when it was measured); the controls from the same "
-              "start do not: constant reward 0.00-0.21 valid, "
-              "shuffled reward 0.04-0.15, MLE continued 0.30 (best NLL-test), temperature 0.5-1.2 at most "
-              "0.27. A batch-mean baseline changes nothing beyond the seed spread. Q is lower from a sample's "
-              "first error on (gap ~0.2; 0 for shuffled Q).",
+              "raises validity to 0.50-0.56 and lowers NLL-oracle 3.69 → 2.50-2.56, while NLL-test worsens "
+              "(2.65 → 2.82-2.91); the controls from the same start do not: constant reward 0.05-0.28 valid, "
+              "shuffled reward 0.02-0.13, MLE continued 0.29-0.33 (best NLL-test), temperature 0.7-1.2 at most "
+              "0.27. A batch-mean baseline keeps the validity (0.48-0.52) at a better NLL-test. Q is lower from "
+              "a sample's first error on (gap ~0.2; 0 for constant and shuffled rewards).",
 }
 
 CLASSROOM_CHECKPOINT = "assets/pretrained/classroom_mle.pt"
