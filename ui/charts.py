@@ -197,7 +197,8 @@ def q_heatmap(snapshot: dict, uirevision: str) -> go.Figure:
     return go.Figure({"data": [trace], "layout": layout})
 
 
-HEATMAP_PX_AT_1024 = 540          # the heatmap's plot width on a 1024 px wide page (sidebar and colour bar off)
+# the heatmap's plot width on a 1024 px wide page, sidebar open (537 px in the Live screenshot at 1024x768)
+HEATMAP_PX_AT_1024 = 540
 
 
 def cell_chars(T: int) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Optional
 
@@ -53,7 +54,6 @@ def _keep_as_previous(path: Path) -> None:
     try:
         os.link(path, prev)
     except OSError:
-        import shutil
         shutil.copyfile(path, prev)
 
 
