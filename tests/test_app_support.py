@@ -6,6 +6,7 @@ each test's runs root, so every page is tested against real numbers from real tr
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import tempfile
@@ -99,7 +100,46 @@ def test_series_reads_only_new_rows_and_rereads_the_shared_last_step(tmp_path):
     assert sorted(second.frame["name"]) == ["d/loss", "g/reward_mean", "nll/test", "nll/test"]
     assert cache.rows_read == 2 + 3                                 # step 1 again, then the new rows
     cache.get(tmp_path)
-    assert cache.rows_read == 2 + 3 + 1                             # nothing new: the last step alone
+    assert cache.rows_read == 2 + 3                                 # nothing written since: no query at all
+    db.put_scalars(2, "adversarial", 6, {"d/loss": 0.6})            # the last step's value replaced
+    third = cache.get(tmp_path)
+    assert cache.rows_read == 2 + 3 + 1 and third.by_name["d/loss"]["value"].tolist() == [0.6]
+
+
+def test_thirty_viewers_of_an_unchanged_run_query_it_once(tmp_path, monkeypatch):
+    """The change mark moves with every write of another connection and only then."""
+    from seqgan_core.runs.store import reader
+    from ui.series import SeriesCache
+    db = RunDB(tmp_path)
+    db.init()
+    db.put_scalars(0, "mle", 0, {"nll/test": 3.0})
+    r = reader(tmp_path)
+    mark = r.change_mark()
+    assert r.change_mark() == mark
+    db.put_scalars(1, "mle", 1, {"nll/test": 2.0})
+    assert r.change_mark() != mark
+    cache, queries = SeriesCache(), []
+    real = type(r).metrics_since
+    monkeypatch.setattr(type(r), "metrics_since", lambda self, step=-1: queries.append(step) or real(self, step))
+    for _ in range(30):
+        cache.get(tmp_path)
+    assert len(queries) == 1
+
+
+def test_a_prepared_figure_sends_what_the_figure_would():
+    """The plain form made once is what st.plotly_chart would have made from the figure on each render."""
+    import numpy as np
+    import plotly.graph_objects as go
+    import plotly.io
+
+    from ui.live import FigureCache, PreparedFigure
+    fig = go.Figure(go.Scatter(x=np.arange(50.0), y=np.linspace(0, 1, 50), name="nll"))
+    fig.update_layout(title="t", height=300)
+    prepared = FigureCache().get(("run", "nll"), lambda: fig)
+    assert isinstance(prepared, PreparedFigure)
+    assert prepared.to_dict() is prepared.to_dict()                  # made once, not per render
+    sent = json.loads(plotly.io.to_json(prepared.to_dict(), validate=False))
+    assert sent == json.loads(plotly.io.to_json(fig.to_dict(), validate=False))
 
 
 def test_series_reloads_when_the_worker_restarts(tmp_path):

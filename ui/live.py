@@ -15,6 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from seqgan_core.config import LIVE_FIELDS, field_help, live_problems
@@ -238,10 +239,24 @@ def metric_tiles(series: S.RunSeries) -> None:
                    None if delta is None else f"{delta:+.3f}", delta_color="inverse" if inverse else "normal")
 
 
+class PreparedFigure(go.Figure):
+    """A finished figure whose plain form is made once. st.plotly_chart calls `to_dict()` on every render —
+    a deep copy and a walk over every array, about 4 ms a chart, which with thirty viewers was most of the
+    server's work — and then encodes the result to JSON without changing it, so one plain form serves every
+    viewer. Never changed after it is made (the cache below holds it for all sessions)."""
+
+    def __init__(self, fig: go.Figure):
+        super().__init__(fig)
+        self._plain = super().to_dict()
+
+    def to_dict(self) -> dict:
+        return self._plain
+
+
 class FigureCache:
-    """Charts built once per run and data version and shared by every viewer: thirty students watching one
-    run build each figure once per new record, not thirty times a second. Figures are never changed after
-    they are built, so sessions (threads) may read them together."""
+    """Charts (and the shaded samples' HTML) built once per run and data version and shared by every viewer:
+    thirty students watching one run build each once per new record, not thirty times a second. What is
+    cached is never changed after it is built, so sessions (threads) may read it together."""
 
     def __init__(self, size: int = 128):
         self.size, self._figs, self._lock = size, OrderedDict(), threading.Lock()
@@ -252,6 +267,8 @@ class FigureCache:
             fig = self._figs.pop(key, None)
         if fig is None:
             fig = build()
+            if isinstance(fig, go.Figure):
+                fig = PreparedFigure(fig)
             self.built += 1
         with self._lock:
             self._figs[key] = fig
@@ -320,7 +337,8 @@ def samples_panel(roll: dict | None, db: RunReader) -> None:
     """The latest g-step's samples shaded by Q; before any g-step, the latest evaluation's samples."""
     if roll:
         st.markdown(f"**Latest samples of G, each token shaded by its reward Q** (round {roll['round'] + 1})")
-        st.html(tokens.shaded_block(roll["tokens"], roll["q"], roll.get("first_error"), roll.get("baseline")))
+        st.html(FIGURES.get(_snap_key(db.dir.name, "shaded", roll), lambda: tokens.shaded_block(
+            roll["tokens"], roll["q"], roll.get("first_error"), roll.get("baseline"))))
         return
     samples = db.latest_snapshot("samples")
     if samples:

@@ -1,7 +1,8 @@
 """Per-run metric tables kept in the Streamlit process and extended, never re-read, on each refresh.
 
 One cache for the whole server (every session and tab shares it): run dir -> the rows read so far and the
-step they reach. A refresh asks the run store only for rows from that step on. The last step is read
+step they reach. A refresh asks the run store only for rows from that step on, and only when the store has
+been written since the last read (SQLite's data_version): thirty viewers of one run read it as one does. The last step is read
 again because the trainer may add rows to it later (the evaluation at the end of a round and the next
 g-step share a step number). A resumed run may have dropped rows after its checkpoint, so a new worker
 start (a new `started` time) reloads the run from scratch. Only the most recently used runs are kept, so
@@ -30,6 +31,7 @@ class RunSeries:
     generation: object = None
     last_step: int = -1
     version: int = 0             # grows with every read that brought rows: keys the shared figure cache
+    mark: object = None          # the run store's change mark at the last read (nothing new: no query)
     frame: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=COLUMNS))
     by_name: dict = field(default_factory=dict)
 
@@ -60,7 +62,11 @@ class SeriesCache:
         """Append the rows from the last step on (that step's rows replace the copies held)."""
         if not db.path.exists():
             return
-        rows = db.metrics_since(series.last_step - 1)
+        mark = db.change_mark()
+        if mark == series.mark:
+            return                     # nothing written since the last read, by any viewer: no query at all
+        rows = db.metrics_since(series.last_step - 1)    # read after the mark: a write between is read again
+        series.mark = mark
         self.rows_read += len(rows)
         if not rows:
             return

@@ -10,6 +10,7 @@ WAL lets readers go on while the writer commits.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -263,14 +264,28 @@ class RunReader:
         self._con: Optional[sqlite3.Connection] = None
         self._lock = threading.Lock()
         self._snaps: dict[str, tuple] = {}          # kind -> (id, parsed payload)
+        self._serial = 0                             # which connection: data_version counts per connection
+
+    def _open(self) -> sqlite3.Connection:
+        """The connection, opened on first use (call with the lock held)."""
+        if self._con is None:
+            if not self.path.exists():
+                raise FileNotFoundError(f"no run at {self.dir}")
+            self._con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            self._serial = next(_connections)
+        return self._con
 
     def _rows(self, sql: str, args=()) -> list:
         with self._lock:
-            if self._con is None:
-                if not self.path.exists():
-                    raise FileNotFoundError(f"no run at {self.dir}")
-                self._con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            return self._con.execute(sql, args).fetchall()
+            return self._open().execute(sql, args).fetchall()
+
+    def change_mark(self) -> tuple:
+        """Equal between two calls exactly when nothing was written to the run in between: SQLite's
+        data_version moves with every commit of another connection (the worker's), and is compared only
+        within one connection of this reader."""
+        with self._lock:
+            version = self._open().execute("PRAGMA data_version").fetchone()[0]
+            return (self._serial, version)
 
     def state(self) -> dict:
         if not self.path.exists():
@@ -305,6 +320,7 @@ class RunReader:
                 self._con = None
 
 
+_connections = itertools.count(1)
 _readers: "OrderedDict[str, RunReader]" = OrderedDict()
 _readers_lock = threading.Lock()
 MAX_READERS = 32          # open connections kept (least recently used closed first)
