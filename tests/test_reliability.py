@@ -202,6 +202,21 @@ def test_run_ids_cannot_escape_the_runs_root(runs_root):
     assert run_path(runs_root, "20260101-000000-oracle-abcd") == runs_root.resolve() / "20260101-000000-oracle-abcd"
 
 
+def test_a_run_linked_into_the_root_is_found_as_it_is_listed(runs_root, tmp_path):
+    """The server's owner may keep runs on another disk and link them in: the pages that list a run (list_runs)
+    and those that open it by id (run_path: studies, the Paper page) agree, instead of one refusing it."""
+    from seqgan_core.runs.store import list_runs
+    elsewhere = tmp_path / "other_disk" / "20260101-000000-oracle-abcd"
+    elsewhere.mkdir(parents=True)
+    RunDB(elsewhere).init()
+    (elsewhere / "config.json").write_text(_tiny().to_json())
+    runs_root.mkdir(parents=True, exist_ok=True)
+    (runs_root / elsewhere.name).symlink_to(elsewhere)
+    listed = [r["id"] for r in list_runs(runs_root)]
+    assert listed == [elsewhere.name]
+    assert RunDB(run_path(runs_root, elsewhere.name)).state() == RunDB(elsewhere).state()
+
+
 def test_submit_checks_the_config_before_creating_anything(runs_root):
     with pytest.raises(ConfigError):
         JobManager(runs_root).submit(_tiny(rollout_num=0))
