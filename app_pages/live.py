@@ -17,8 +17,13 @@ status, run_state = state.fresh_status(run["dir"])
 watcher = bool(roles.refusal("control", run=run))
 if not watcher:                                  # watchers get no form (and the form checks again on sending)
     with st.sidebar:
-        live.schedule_form(run["id"], run["dir"], run_state.get("progress") or {}, run["config"], status)
-        st.caption("Changes apply from the next adversarial round and are recorded in the run's history.")
+        if status in state.LIVE_STATUSES:
+            live.schedule_form(run["id"], run["dir"], run_state.get("progress") or {}, run["config"], status)
+            st.caption("Changes apply from the next adversarial round and are recorded in the run's history.")
+        else:
+            said = {"queued": "is queued", "stopped": "was stopped", "interrupted": "was interrupted"}
+            st.caption(f"This run {said.get(status, 'has ' + status)}: its schedule can be changed while it trains "
+                       "or is paused.")
 
 active = status in state.ACTIVE_STATUSES
 # Only the panel reruns each second; a finished run is drawn once and not polled.

@@ -85,6 +85,8 @@ def test_queued_and_failed_runs_say_so(runs_root, no_workers):
     no_exception(at)
     assert "DataError: no file chosen" in at.error[0].value
     assert not at.button(key="live.resume").disabled                      # resumable from its checkpoint
+    assert not at.number_input and any("This run has failed: its schedule can be changed while it trains" in c.value
+                                       for c in at.sidebar.caption)      # no schedule form for a run not training
 
 
 def test_a_dead_worker_shows_as_interrupted(runs_root):
