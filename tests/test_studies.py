@@ -86,6 +86,9 @@ def test_a_one_seed_cell_says_it_has_no_spread(runs_root):
     study = _fake_study(runs_root, {"method=mle": [9.1], "method=seqgan": [8.7]})
     md = results.to_markdown(results.table(study, samples=0))
     assert "9.100 (one seed: no spread)" in md and "± " not in md.split("\n", 2)[2]
+    from ui.studies_view import table_frame                  # the app's table says it too
+    shown = table_frame(results.table(study, samples=0)).iloc[:, 1].tolist()
+    assert shown == ["9.100 (one seed: no spread)", "8.700 (one seed: no spread)"]
 
 
 def test_table_means_spreads_and_welch_p_over_seeds(runs_root):

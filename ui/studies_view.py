@@ -367,7 +367,8 @@ def table_frame(tab: dict) -> pd.DataFrame:
     ref = tab["reference"]
     rows = []
     for r in tab["rows"]:
-        value = f"{results._num(r['mean'])} ± {results._num(r['std'])}" if r["n"] > 1 else results._num(r["mean"])
+        value = (f"{results._num(r['mean'])} ± {results._num(r['std'])}" if r["n"] > 1 else
+                 f"{results._num(r['mean'])} (one seed: no spread)" if r["n"] else "")
         cell = r["cell"] + (" (τ " + ", ".join(f"{float(t):.2f}" for t in r["taus"].values()) + ")" if r.get("taus") else "")
         row = {"cell": cell, f"{label(tab['metric'])} mean ± std": value or "—",
                "seeds": r["n"], "p vs reference (seeds)": "(reference)" if r["cell"] == ref else _p(r.get("p_seeds"))}
