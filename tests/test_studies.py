@@ -91,6 +91,24 @@ def test_a_one_seed_cell_says_it_has_no_spread(runs_root):
     assert shown == ["9.100 (one seed: no spread)", "8.700 (one seed: no spread)"]
 
 
+def test_a_computed_table_is_kept_in_the_study_folder_until_a_run_changes(runs_root, monkeypatch):
+    """The app's costly tables (sampling every generator) survive a server restart: read back, not redone,
+    while the runs are as they were; a resumed run makes a new one."""
+    from seqgan_core.studies import report
+    study = _fake_study(runs_root, {"method=mle": [9.1, 9.3], "method=seqgan": [8.7, 8.8]})
+    made = []
+    real = report.table_json
+    monkeypatch.setattr(report, "table_json", lambda *a, **k: made.append(a) or real(*a, **k))
+    first = report.stored_table_json(study, "nll/oracle", "method=seqgan")
+    again = report.stored_table_json(Study(study.dir), "nll/oracle", "method=seqgan")
+    assert len(made) == 1 and again == first and list((study.dir / report.TABLES_DIR).glob("*.json"))
+    assert report.stored_table_json(study, "nll/oracle", "method=mle")["reference"] == "method=mle"
+    assert len(made) == 2                                          # another question, another table
+    RunDB(study.members[0]["dir"]).set_state(started=123.0)       # a run resumed by a new worker
+    report.stored_table_json(study, "nll/oracle", "method=seqgan")
+    assert len(made) == 3
+
+
 def test_table_means_spreads_and_welch_p_over_seeds(runs_root):
     mle, gan = [9.1, 9.3, 9.0, 9.6], [8.7, 8.75, 8.72, 8.71]
     study = _fake_study(runs_root, {"method=mle": mle, "method=seqgan": gan})

@@ -9,7 +9,9 @@ generators, so the app runs them in a process of their own:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -63,6 +65,33 @@ def table_json(study: Study, metric=None, ref=None, samples: int = 0, temperatur
     return tab
 
 
+TABLES_DIR = "tables"        # in the study folder: computed tables, so a restart of the app loses none
+
+
+def stored_table_json(study: Study, metric=None, ref=None, samples: int = 0, temperature_match: str = "") -> dict:
+    """table_json, kept in the study folder and read back while its runs are as they were: sampling a study's
+    generators takes minutes, and a server restart or a second visitor should not pay them again. The key
+    names each run's status and worker start, so a run that finishes, or is resumed, makes a new table."""
+    from ..runs import RunDB
+    runs = []
+    for m in study.members:
+        state = RunDB(m["dir"]).state()
+        runs.append([m["run"], state.get("status"), state.get("started")])
+    key = json.dumps({"metric": metric, "ref": ref, "samples": samples, "temperature_match": temperature_match,
+                      "runs": runs}, sort_keys=True, default=str)
+    path = study.dir / TABLES_DIR / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        pass
+    out = json.loads(json.dumps(table_json(study, metric, ref, samples, temperature_match), default=str))
+    path.parent.mkdir(exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(out))
+    os.replace(tmp, path)                  # whole or absent: a reader never sees half a table
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m seqgan_core.studies.report", description="a study's table as JSON")
     p.add_argument("dir")
@@ -72,7 +101,7 @@ def main(argv=None) -> int:
     p.add_argument("--temperature-match", default="", metavar="SOURCE:TARGET")
     args = p.parse_args(argv)
     try:
-        out = table_json(Study(args.dir), args.metric, args.ref, max(0, args.samples), args.temperature_match)
+        out = stored_table_json(Study(args.dir), args.metric, args.ref, max(0, args.samples), args.temperature_match)
     except (ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
