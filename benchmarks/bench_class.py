@@ -1,20 +1,22 @@
-"""A class watching one run: N viewers on the Live page of a classroom run that trains, for N in 0, 1, 10, 30.
+"""A class watching one run: N viewers on the Live page of a classroom run that trains, for N in 0, 1, 10, 30
+(and 0 again at the end, so that the machine's drift shows).
 
-    python benchmarks/bench_class.py                     # 120 s per N (about 10 minutes with the start)
+    python benchmarks/bench_class.py                     # 120 s per N (about 12 minutes with the start)
     python benchmarks/bench_class.py --window 180 --json
-    python benchmarks/bench_class.py --viewers-kind chromium [--browser-priority normal]
+    python benchmarks/bench_class.py --viewers-kind chromium [--viewers-priority normal]
 
-For each N: the web server's CPU (share of one core) and resident memory, p50 / p95 of the Live panel's
-server-side refresh (the fragment that reruns on a timer, timed inside the server), refreshes per viewer and
-second, and the worker's seconds per adversarial round against the no-viewer window. The viewers use the
-read-only link of a shared run in class mode (the viewer role a projector or a student has).
+For each N: the web server's CPU (share of one core) and resident memory, the viewers' own CPU, p50 / p95 of
+a Live refresh inside the server (either of the page's two panels that rerun on a timer: the status every
+3 s, the charts every 6 s for a watcher), refreshes per viewer and second, and the worker's seconds per
+adversarial round against the no-viewer windows. The viewers use the read-only link of a shared run in
+class mode (the viewer role a projector or a student has).
 
-The server is `streamlit run` started by this script with ui.live.panel wrapped by a timer (the only
+The server is `streamlit run` started by this script with the two panels wrapped by a timer (the only
 change). In a room each student's browser runs on the student's machine, so by default the viewers are
-websocket clients (benchmarks/ws_viewers.py) that ask for exactly what a Live tab asks for and render
-nothing: the server does a class's work and the worker's round time shows what that work costs it.
-`--viewers-kind chromium` opens real tabs on this machine instead (at idle priority unless
-`--browser-priority normal`); their rendering then competes with the worker for the same cores.
+websocket clients (benchmarks/ws_viewers.py, one process) that ask for exactly what a Live tab asks for and
+render nothing, under SCHED_IDLE: the server does a class's work, the viewers take only CPU the worker and
+the server leave, and the worker's round time shows what the class costs it. `--viewers-priority normal`
+lets them compete; `--viewers-kind chromium` opens real tabs on this machine instead.
 """
 from __future__ import annotations
 
@@ -34,24 +36,27 @@ sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]      # run as a script from
 
 from bench_live import CHROMIUM, CHROMIUM_ARGS, _free_port, _stop, _wait_healthy, rss_mb  # noqa: E402
 
-VIEWERS = (0, 1, 10, 30)
+VIEWERS = (0, 1, 10, 30, 0)     # no viewers again at the end: the machine's drift shows
 TIMES = "SEQGAN_BENCH_PANEL_TIMES"      # where the wrapped panel appends its durations
 
 
 def serve() -> None:
-    """The server side: ui.live.panel timed, then Streamlit's own CLI in this process."""
+    """The server side: the Live page's two refreshing panels timed, then Streamlit's own CLI in this process."""
     from streamlit.web import cli
 
     import ui.live
-    real, out = ui.live.panel, open(os.environ[TIMES], "a", buffering=1)
+    out = open(os.environ[TIMES], "a", buffering=1)
 
-    def timed(*args, **kwargs):
-        t0 = time.perf_counter()
-        try:
-            return real(*args, **kwargs)
-        finally:
-            out.write(f"{time.time():.3f} {time.perf_counter() - t0:.4f}\n")
-    ui.live.panel = timed
+    def timed(real, kind: str):
+        def run(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                out.write(f"{time.time():.3f} {time.perf_counter() - t0:.4f} {kind}\n")
+        return run
+    ui.live.panel = timed(ui.live.panel, "status")
+    ui.live.charts_panel = timed(ui.live.charts_panel, "charts")
     sys.argv = ["streamlit", "run", str(REPO / "app.py"), *sys.argv[2:]]
     sys.exit(cli.main())
 
@@ -76,22 +81,32 @@ def chromium(folder: Path, priority: str) -> str:
 def viewers(args, port: int, url: str, run_id: str, folder: Path):
     """Yields add(n): bring the number of viewers on the run's Live page up to n, each showing the run."""
     if args.viewers_kind == "ws":
-        from ws_viewers import Viewers
-        pool = Viewers(port, "live", f"run={run_id}")
+        # In a room the viewers run on the students' machines: here they are one process under SCHED_IDLE,
+        # so that they take only CPU the worker and the server leave (their own CPU is reported beside).
+        proc = [None]
 
         def add(n: int) -> None:
-            pool.add(n - len(pool.counts))
-            deadline = time.time() + 300     # each has been asked to refresh: its page shows a live run
-            while min(pool.counts, default=1) == 0 and time.time() < deadline:
-                time.sleep(0.5)
+            if proc[0] is not None:
+                _end(proc[0])
+            proc[0] = None
+            if n:
+                cmd = [sys.executable, str(REPO / "benchmarks" / "ws_viewers.py"), str(port), "live", f"run={run_id}",
+                       str(n)]
+                p = subprocess.Popen((["chrt", "--idle", "0"] if args.viewers_priority == "idle" else []) + cmd,
+                                     stdout=subprocess.PIPE, text=True)
+                if p.stdout.readline().strip() != "ready":      # each viewer has been answered once
+                    raise RuntimeError("the websocket viewers did not start")
+                proc[0] = p
+        add.pid = lambda: proc[0].pid if proc[0] else None
         try:
             yield add
         finally:
-            pool.stop()
+            if proc[0] is not None:
+                _end(proc[0])
         return
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(folder, args.browser_priority), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium(folder, args.viewers_priority), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         tabs = []
 
@@ -108,6 +123,14 @@ def viewers(args, port: int, url: str, run_id: str, folder: Path):
             browser.close()
 
 
+def _end(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def round_times(run_dir: Path, t0: float, t1: float) -> list[float]:
     """Seconds between successive adversarial rounds whose end was recorded inside [t0, t1]."""
     from seqgan_core.runs import RunDB
@@ -117,9 +140,10 @@ def round_times(run_dir: Path, t0: float, t1: float) -> list[float]:
     return [b - a for a, b in zip(ends, ends[1:]) if t0 <= a and b <= t1]
 
 
-def panel_times(path: Path, t0: float, t1: float) -> list[float]:
+def panel_times(path: Path, t0: float, t1: float, kind: str | None = None) -> list[float]:
+    """Durations of the Live panels' refreshes inside [t0, t1] (kind: 'status' or 'charts'; None: both)."""
     rows = [line.split() for line in path.read_text().splitlines() if line.strip()]
-    return [float(d) for t, d in rows if t0 <= float(t) <= t1]
+    return [float(d) for t, d, k in rows if t0 <= float(t) <= t1 and kind in (None, k)]
 
 
 def pct(values: list[float], q: float) -> float | None:
@@ -140,7 +164,9 @@ def main() -> int:
     ap.add_argument("--viewers-kind", choices=("ws", "chromium"), default="ws",
                     help="ws: websocket clients that request what a Live tab requests and render nothing (the "
                          "server's work for a class whose browsers are elsewhere); chromium: real tabs here")
-    ap.add_argument("--browser-priority", choices=("idle", "normal"), default="idle")
+    ap.add_argument("--viewers-priority", choices=("idle", "normal"), default="idle",
+                    help="idle (default): the viewers (standing in for the students' machines) run under "
+                         "SCHED_IDLE and take only the CPU the worker and the server leave")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     counts = [int(v) for v in args.viewers.split(",")]
@@ -174,14 +200,19 @@ def main() -> int:
         with viewers(args, port, url, run_dir.name, root.parent) as add:
             for n in counts:
                 add(n)
+                vpid = getattr(add, "pid", lambda: None)()
+                v0 = cpu_seconds(vpid) if vpid else 0.0
                 t0, c0, load0 = time.time(), cpu_seconds(server.pid), os.getloadavg()[0]
                 mem = []
                 while time.time() - t0 < args.window:
                     mem.append(rss_mb(server.pid))
                     time.sleep(2)
                 t1, c1 = time.time(), cpu_seconds(server.pid)
+                v1 = cpu_seconds(vpid) if vpid else 0.0
                 panels, rounds = panel_times(times, t0, t1), round_times(run_dir, t0, t1)
                 rows.append({"viewers": n, "server_cpu_pct": round(100 * (c1 - c0) / (t1 - t0), 1),
+                             "viewers_cpu_pct": round(100 * (v1 - v0) / (t1 - t0), 1) if vpid else None,
+                             "charts_p95_s": pct(panel_times(times, t0, t1, "charts"), 0.95),
                              "server_rss_mb": round(max(mem), 1), "refreshes": len(panels),
                              "refresh_p50_s": pct(panels, 0.5), "refresh_p95_s": pct(panels, 0.95),
                              "refreshes_per_viewer_s": round(len(panels) / max(n, 1) / (t1 - t0), 2),
@@ -191,7 +222,8 @@ def main() -> int:
                     print(rows[-1], flush=True)
     finally:
         _stop(run_dir, server)
-    base = next((r["s_per_round"] for r in rows if r["viewers"] == 0), None)
+    bases = [r["s_per_round"] for r in rows if r["viewers"] == 0 and r["s_per_round"]]
+    base = statistics.mean(bases) if bases else None      # the no-viewer windows, before and after
     for r in rows:
         r["round_vs_no_viewers"] = (round(r["s_per_round"] / base - 1, 3) if base and r["s_per_round"] else None)
     if args.json:
@@ -199,13 +231,15 @@ def main() -> int:
         return 0
     print(f"\npreset {args.preset}; {os.cpu_count()} cores; this machine is shared (load average per window)")
     print("viewers: websocket clients (no rendering here)" if args.viewers_kind == "ws" else
-          f"viewers: Chromium tabs at {args.browser_priority} priority")
-    print("viewers | server CPU % | server RSS MB | refreshes (per viewer·s) | p50 s | p95 s | s/round (rounds) | "
-          "vs 0 | load1")
+          f"viewers: Chromium tabs at {args.viewers_priority} priority")
+    print(f"no-viewer round time: mean of {len(bases)} window(s), {bases}")
+    print("viewers | server CPU % | viewers' CPU % | server RSS MB | refreshes (per viewer·s) | p50 s | p95 s | "
+          "s/round (rounds) | vs no viewers | load1")
     for r in rows:
         vs = "" if r["round_vs_no_viewers"] is None else f"{100 * r['round_vs_no_viewers']:+.0f} %"
         fmt = lambda v: "—" if v is None else f"{v:.3f}"   # noqa: E731
-        print(f"{r['viewers']:7d} | {r['server_cpu_pct']:12.1f} | {r['server_rss_mb']:13.1f} | "
+        vc = "—" if r["viewers_cpu_pct"] is None else f"{r['viewers_cpu_pct']:.1f}"
+        print(f"{r['viewers']:7d} | {r['server_cpu_pct']:12.1f} | {vc:>14} | {r['server_rss_mb']:13.1f} | "
               f"{r['refreshes']:9d} ({r['refreshes_per_viewer_s']:.2f}) | "
               f"{fmt(r['refresh_p50_s'])} | {fmt(r['refresh_p95_s'])} | {r['s_per_round']} ({r['rounds']}) | {vs} | "
               f"{r['load1_start']}→{r['load1_end']}")

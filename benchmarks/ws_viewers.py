@@ -1,14 +1,20 @@
 """Viewers without a browser: Streamlit websocket clients that ask for what a Live tab asks for and render
 nothing. Each opens the page (`rerun_script` with the page's name and query string), then, whenever the
 server schedules an auto-rerun of a fragment (the Live panel's run_every), sends that fragment's rerun at
-the interval the server asked for, as the browser's frontend does. Used by bench_class.py --viewers-kind ws:
-the server then does a class's work while the viewers' rendering (done on students' machines in a room)
+the interval the server asked for, as the browser's frontend does. Used by bench_class.py --viewers-kind ws,
+as a process of its own:
+
+    python benchmarks/ws_viewers.py PORT PAGE QUERY N     # prints "ready" once every viewer was answered
+
+The server then does a class's work while the viewers' rendering (done on students' machines in a room)
 costs this machine nothing.
 """
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
+import time
 
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -91,3 +97,25 @@ class Viewers:
             except Exception:
                 pass
         self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def main() -> int:
+    port, page, query, n = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+    pool = Viewers(port, page, query)
+    pool.add(n)
+    deadline = time.time() + 300
+    while min(pool.counts) == 0 and time.time() < deadline:
+        time.sleep(0.5)
+    print("ready" if min(pool.counts) else "not ready", flush=True)
+    try:
+        while True:                      # until bench_class.py terminates this process
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    import signal
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    sys.exit(main())

@@ -1,7 +1,8 @@
 """The Live page's parts: status, ribbon, controls, charts and history of one run.
 
-`panel` is what refreshes every second (the page wraps it in st.fragment). It reads the run's state and
-only the metric rows written since the last refresh; the schedule form sits outside it so typing is
+`panel` (status, progress, controls, latest numbers) and `charts_panel` (curves, snapshots, history) are
+what refresh (the page wraps each in st.fragment with its own interval). They read the run's state and
+only the metric rows written since the last refresh; the schedule form sits outside them so typing is
 never interrupted.
 """
 from __future__ import annotations
@@ -391,8 +392,9 @@ def watch_status(run_dir: str, shown_status: str) -> None:
 
 
 def panel(run_dir: str, cfg: dict, shown_status: str, shown_schedule: str = "") -> None:
-    """Everything that moves, read fresh each refresh. When the status changes, the whole page reruns once:
-    the sidebar and the schedule form follow it, and a finished run stops being polled."""
+    """What moves within a round, read fresh each refresh: status, ribbon, ETA, controls and the latest
+    numbers. When the status changes, the whole page reruns once: the sidebar and the schedule form follow
+    it, and a finished run stops being polled."""
     run_dir = Path(run_dir)
     status, state = U.fresh_status(run_dir)
     progress = state.get("progress") or {}
@@ -402,12 +404,18 @@ def panel(run_dir: str, cfg: dict, shown_status: str, shown_schedule: str = "") 
     waiting = waiting_request(run_dir, status) if status in ("running", "paused") else None
     request_banner(waiting, progress)
     control_buttons(run_dir, status, waiting)
-    series = S.run_series(run_dir, state)
-    metric_tiles(series)
+    metric_tiles(S.run_series(run_dir, state))
+    if status != shown_status or (shown_schedule and schedule_signature(progress, cfg) != shown_schedule):
+        st.rerun()
+
+
+def charts_panel(run_dir: str, cfg: dict) -> None:
+    """The curves, D's scores, the Q heatmap, the samples and the history: they change when a g-step, a
+    d-step or an evaluation ends, so a class's watchers refresh them less often than the status above."""
+    run_dir = Path(run_dir)
+    series = S.run_series(run_dir, reader(run_dir).state())
     curves(run_dir.name, series, cfg)
     db = reader(run_dir)
     snapshots(run_dir.name, db)
     if st.toggle("History of this run: controls, schedule changes, phases", key=f"live.show_history.{run_dir.name}"):
         history(db)
-    if status != shown_status or (shown_schedule and schedule_signature(progress, cfg) != shown_schedule):
-        st.rerun()
