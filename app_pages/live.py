@@ -4,11 +4,11 @@ import streamlit as st
 from ui import lesson_view, live, roles, state
 
 REFRESH_S = 1.0
-# A class's watchers (students on a run not theirs, viewer links) refresh the status every 3 s and the charts,
-# which change once a g-step, d-step or evaluation ends, every 6 s: thirty of them then cost the worker
-# little (benchmarks/bench_class.py; at 2 s / 5 s its rounds took 18 % longer at 30 viewers).
-WATCHER_REFRESH_S = 3.0
-WATCHER_CHARTS_S = 6.0
+# A class's watchers (students on a run not theirs, viewer links) refresh the status every 2 s and the charts,
+# which change once a g-step, d-step or evaluation ends, every 5 s (benchmarks/bench_class.py: 30 of them
+# cost the server ~21 % of a core; slower, 3 s / 6 s, measured no less within the machine's noise).
+WATCHER_REFRESH_S = 2.0
+WATCHER_CHARTS_S = 5.0
 WATCH_S = 3.0       # a run that is not training is only watched for a change of status
 
 st.title("Live")

@@ -7,7 +7,7 @@
 
 For each N: the web server's CPU (share of one core) and resident memory, the viewers' own CPU, p50 / p95 of
 a Live refresh inside the server (either of the page's two panels that rerun on a timer: the status every
-3 s, the charts every 6 s for a watcher), refreshes per viewer and second, and the worker's seconds per
+2 s, the charts every 5 s for a watcher), refreshes per viewer and second, and the worker's seconds per
 adversarial round against the no-viewer windows. The viewers use the read-only link of a shared run in
 class mode (the viewer role a projector or a student has).
 
