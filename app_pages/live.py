@@ -5,8 +5,9 @@ from ui import lesson_view, live, roles, state
 
 REFRESH_S = 1.0
 # A class's watchers (students on a run not theirs, viewer links) refresh the status every 2 s and the charts,
-# which change once a g-step, d-step or evaluation ends, every 5 s (benchmarks/bench_class.py: 30 of them
-# cost the server ~21 % of a core; slower, 3 s / 6 s, measured no less within the machine's noise).
+# which change once a g-step, d-step or evaluation ends, every 5 s; beyond ten watchers on this server all of
+# them slow down together (live.Watchers), so that a class costs the server what ten watchers do
+# (benchmarks/bench_class.py).
 WATCHER_REFRESH_S = 2.0
 WATCHER_CHARTS_S = 5.0
 WATCH_S = 3.0       # a run that is not training is only watched for a change of status
@@ -28,10 +29,18 @@ if not watcher:                                  # watchers get no form (and the
                        "or is paused.")
 
 active = status in state.ACTIVE_STATUSES
+pace = 1
+if watcher and active:
+    watching = live.WATCHERS.seen(live.watcher_session())
+    pace = st.session_state[live.PACE] = live.Watchers.pace(watching)
+    if pace > 1:
+        st.caption(f"{watching} people are watching runs on this server: to keep the training fast, this page "
+                   f"refreshes every {WATCHER_REFRESH_S * pace:g} s (charts every {WATCHER_CHARTS_S * pace:g} s).")
 # Only the two panels rerun, each on its own timer; a finished run is drawn once and not polled.
-panel = st.fragment(live.panel, run_every=(WATCHER_REFRESH_S if watcher else REFRESH_S) if active else None)
-panel(str(run["dir"]), run["config"], status, live.schedule_signature(run_state.get("progress") or {}, run["config"]))
-charts = st.fragment(live.charts_panel, run_every=(WATCHER_CHARTS_S if watcher else REFRESH_S) if active else None)
+panel = st.fragment(live.panel, run_every=(WATCHER_REFRESH_S * pace if watcher else REFRESH_S) if active else None)
+panel(str(run["dir"]), run["config"], status, live.schedule_signature(run_state.get("progress") or {}, run["config"]),
+      watcher=watcher and active)
+charts = st.fragment(live.charts_panel, run_every=(WATCHER_CHARTS_S * pace if watcher else REFRESH_S) if active else None)
 charts(str(run["dir"]), run["config"])
 if not active:
     st.fragment(live.watch_status, run_every=WATCH_S)(str(run["dir"]), status)

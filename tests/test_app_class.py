@@ -1,5 +1,7 @@
 """Issue 12: a class on one server. Each role's forbidden actions are refused on the server side; tokens
 that are forged, of an earlier class or of a removed student get nothing; students start within the rules."""
+import time
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -217,6 +219,25 @@ def test_a_viewer_link_shows_one_run_read_only(room, runs_root):
     assert at.button(key="runs.resume").disabled and one.exists() and other.exists()
     at = visit(SETUP, token=token)
     assert not [b for b in at.button if b.key in ("setup.start", "setup.measure")] and "watching" in texts(at)
+
+
+def test_a_class_of_watchers_shares_one_refresh_budget(room, runs_root, monkeypatch):
+    """Up to ten watchers refresh at the normal pace; beyond, all slow down together and the page says so."""
+    from ui import live
+    assert [live.Watchers.pace(n) for n in (1, 10, 11, 20, 21, 30)] == [1, 1, 2, 2, 3, 3]
+    monkeypatch.setattr(live, "WATCHERS", live.Watchers())
+    one = add_run(runs_root, "20990101-000001-oracle-one")
+    make_alive(one)
+    token = C.sign(C.VIEWER, {"run": one.name})
+    at = visit(LIVE, token=token)
+    assert not [c for c in at.caption if "people are watching" in c.value]          # alone: normal pace
+    for i in range(24):                                                              # the rest of the class
+        live.WATCHERS.seen(f"student-{i}")
+    at = visit(LIVE, token=token)
+    no_exception(at)
+    said = [c.value for c in at.caption if "people are watching" in c.value]
+    assert said and "26 people" in said[0] and "every 6 s (charts every 15 s)" in said[0]
+    assert live.WATCHERS.seen("student-0", now=time.time() + 60) == 1                  # those gone are forgotten
 
 
 def test_a_plain_run_link_opens_shared_runs_only(room, runs_root):

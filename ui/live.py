@@ -8,6 +8,7 @@ never interrupted.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -391,10 +392,57 @@ def watch_status(run_dir: str, shown_status: str) -> None:
         st.rerun(scope="app")
 
 
-def panel(run_dir: str, cfg: dict, shown_status: str, shown_schedule: str = "") -> None:
+class Watchers:
+    """Who has watched a run on this server lately (a session id each, seen on every refresh), so that a class's
+    refreshes can share one budget: up to FULL_RATE watchers refresh at the normal pace, more slow down
+    together, and the server's work for a class stays about that of FULL_RATE watchers."""
+
+    FULL_RATE = 10          # bench_class.py: 10 watchers cost the server ~9 % of a core and the worker nothing measurable
+    WINDOW_S = 30.0         # a watcher not seen for this long has left (longer than the slowest refresh)
+
+    def __init__(self):
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def seen(self, session: str, now: float | None = None) -> int:
+        """Record a refresh of `session`; the number of watchers seen within the window."""
+        now = time.time() if now is None else now
+        with self._lock:
+            self._seen[session] = now
+            for k in [k for k, t in self._seen.items() if now - t > self.WINDOW_S]:
+                del self._seen[k]
+            return len(self._seen)
+
+    @classmethod
+    def pace(cls, watchers: int) -> int:
+        """How many times the normal interval a watcher waits: 1 up to FULL_RATE watchers, then one more per
+        FULL_RATE (30 watchers: 3, so status every 6 s and charts every 15 s)."""
+        return max(1, -(-watchers // cls.FULL_RATE))
+
+
+WATCHERS = Watchers()
+PACE = "live.watch_pace"        # session state: the pace this session's refresh timers were registered with
+
+
+def watcher_session() -> str:
+    """This browser session's id for the watcher count (made here: Streamlit has no public session id)."""
+    return st.session_state.setdefault("live.watcher_id", os.urandom(8).hex())
+
+
+def keep_pace() -> None:
+    """In a watcher's refresh: count it, and when the class's size moved the pace, rerun the page once so that
+    the refresh timers are registered again at the new pace."""
+    pace = Watchers.pace(WATCHERS.seen(watcher_session()))
+    if pace != st.session_state.get(PACE, pace):
+        st.rerun(scope="app")
+
+
+def panel(run_dir: str, cfg: dict, shown_status: str, shown_schedule: str = "", watcher: bool = False) -> None:
     """What moves within a round, read fresh each refresh: status, ribbon, ETA, controls and the latest
     numbers. When the status changes, the whole page reruns once: the sidebar and the schedule form follow
     it, and a finished run stops being polled."""
+    if watcher:
+        keep_pace()
     run_dir = Path(run_dir)
     status, state = U.fresh_status(run_dir)
     progress = state.get("progress") or {}
