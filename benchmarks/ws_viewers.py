@@ -55,14 +55,17 @@ async def _viewer(port: int, page: str, query: str, stop: asyncio.Event, counts:
             kind = fwd.WhichOneof("type")
             if kind == "new_session":
                 page_hash = fwd.new_session.page_script_hash
-            elif kind == "auto_rerun" and fwd.auto_rerun.fragment_id not in timers:
-                timers[fwd.auto_rerun.fragment_id] = asyncio.create_task(
-                    rerun_every(fwd.auto_rerun.fragment_id, fwd.auto_rerun.interval))
+            elif kind == "auto_rerun":       # a new timer, or one registered again at another interval
+                fid, interval = fwd.auto_rerun.fragment_id, fwd.auto_rerun.interval
+                if fid in timers and timers[fid][1] != interval:
+                    timers.pop(fid)[0].cancel()
+                if fid not in timers:
+                    timers[fid] = (asyncio.create_task(rerun_every(fid, interval)), interval)
             elif kind == "stop_auto_rerun":
-                for t in timers.values():
+                for t, _ in timers.values():
                     t.cancel()
                 timers.clear()
-        for t in timers.values():
+        for t, _ in timers.values():
             t.cancel()
 
 
