@@ -6,8 +6,8 @@
     python benchmarks/bench_class.py --viewers-kind chromium [--viewers-priority normal]
 
 For each N: the web server's CPU (share of one core) and resident memory, the viewers' own CPU, p50 / p95 of
-a Live refresh inside the server (either of the page's two panels that rerun on a timer: the status every
-2 s, the charts every 5 s for a watcher), refreshes per viewer and second, and the worker's seconds per
+a Live refresh inside the server (either of the page's two panels that rerun on a timer: for a watcher the
+status every 2 s and the charts every 5 s, slower beyond ten watchers), refreshes per viewer and second, and the worker's seconds per
 adversarial round against the no-viewer windows. The viewers use the read-only link of a shared run in
 class mode (the viewer role a projector or a student has).
 
