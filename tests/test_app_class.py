@@ -237,6 +237,8 @@ def test_a_class_of_watchers_shares_one_refresh_budget(room, runs_root, monkeypa
     no_exception(at)
     said = [c.value for c in at.caption if "people are watching" in c.value]
     assert said and "26 people" in said[0] and "every 6 s (charts every 15 s)" in said[0]
+    teacher = visit(CLASS, token=teacher_token())                                  # the teacher sees it too
+    assert any("26 watching a Live page now" in c.value and "3× less often" in c.value for c in teacher.caption)
     assert live.WATCHERS.seen("student-0", now=time.time() + 60) == 1                  # those gone are forgotten
 
 

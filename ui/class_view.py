@@ -160,6 +160,16 @@ def rules_form() -> None:
             st.toast("Rules saved: they apply to the next start.")
 
 
+def watchers_line() -> None:
+    """How many watch Live pages now, and the pace their shared refresh budget gives them."""
+    from . import live
+    n = live.WATCHERS.count()
+    pace = live.Watchers.pace(n)
+    st.caption(f"{n} watching a Live page now (students on runs not theirs, read-only links). "
+               + (f"More than {live.Watchers.FULL_RATE}: their pages refresh {pace}× less often, so that the "
+                  "training keeps its speed." if pace > 1 else "Their pages refresh at the normal pace."))
+
+
 def students_table(runs: list[dict]) -> None:
     """Who joined, their runs and disk; removing a student ends their pass at once."""
     room = C.Room()

@@ -413,6 +413,12 @@ class Watchers:
                 del self._seen[k]
             return len(self._seen)
 
+    def count(self, now: float | None = None) -> int:
+        """Watchers seen within the window, without recording anyone (for the teacher's Class page)."""
+        now = time.time() if now is None else now
+        with self._lock:
+            return sum(now - t <= self.WINDOW_S for t in self._seen.values())
+
     @classmethod
     def pace(cls, watchers: int) -> int:
         """How many times the normal interval a watcher waits: 1 up to FULL_RATE watchers, then one more per
