@@ -29,18 +29,13 @@ if not watcher:                                  # watchers get no form (and the
                        "or is paused.")
 
 active = status in state.ACTIVE_STATUSES
-pace = 1
-if watcher and active:
-    watching = live.WATCHERS.seen(live.watcher_session())
-    pace = st.session_state[live.PACE] = live.Watchers.pace(watching)
-    if pace > 1:
-        st.caption(f"{watching} people are watching runs on this server: to keep the training fast, this page "
-                   f"refreshes every {WATCHER_REFRESH_S * pace:g} s (charts every {WATCHER_CHARTS_S * pace:g} s).")
+pace = live.watcher_pace(WATCHER_REFRESH_S, WATCHER_CHARTS_S) if watcher and active else 1
 # Only the two panels rerun, each on its own timer; a finished run is drawn once and not polled.
 panel = st.fragment(live.panel, run_every=(WATCHER_REFRESH_S * pace if watcher else REFRESH_S) if active else None)
 panel(str(run["dir"]), run["config"], status, live.schedule_signature(run_state.get("progress") or {}, run["config"]),
       watcher=watcher and active)
-charts = st.fragment(live.charts_panel, run_every=(WATCHER_CHARTS_S * pace if watcher else REFRESH_S) if active else None)
+charts = st.fragment(live.charts_panel,
+                     run_every=(WATCHER_CHARTS_S * pace if watcher else REFRESH_S) if active else None)
 charts(str(run["dir"]), run["config"])
 if not active:
     st.fragment(live.watch_status, run_every=WATCH_S)(str(run["dir"]), status)

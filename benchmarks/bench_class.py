@@ -7,9 +7,9 @@
 
 For each N: the web server's CPU (share of one core) and resident memory, the viewers' own CPU, p50 / p95 of
 a Live refresh inside the server (either of the page's two panels that rerun on a timer: for a watcher the
-status every 2 s and the charts every 5 s, slower beyond ten watchers), refreshes per viewer and second, and the worker's seconds per
-adversarial round against the no-viewer windows. The viewers use the read-only link of a shared run in
-class mode (the viewer role a projector or a student has).
+status every 2 s and the charts every 5 s, slower beyond ten watchers), refreshes per viewer and second,
+and the worker's seconds per adversarial round against the no-viewer windows. The viewers use the
+read-only link of a shared run in class mode (the viewer role a projector or a student has).
 
 The server is `streamlit run` started by this script with the two panels wrapped by a timer (the only
 change). In a room each student's browser runs on the student's machine, so by default the viewers are

@@ -397,7 +397,7 @@ class Watchers:
     refreshes can share one budget: up to FULL_RATE watchers refresh at the normal pace, more slow down
     together, and the server's work for a class stays about that of FULL_RATE watchers."""
 
-    FULL_RATE = 10          # bench_class.py: 10 watchers cost the server ~9 % of a core and the worker nothing measurable
+    FULL_RATE = 10          # bench_class.py: 10 watchers cost the server ~9 % of a core, the worker within noise
     WINDOW_S = 30.0         # a watcher not seen for this long has left (longer than the slowest refresh)
 
     def __init__(self):
@@ -406,18 +406,16 @@ class Watchers:
 
     def seen(self, session: str, now: float | None = None) -> int:
         """Record a refresh of `session`; the number of watchers seen within the window."""
-        now = time.time() if now is None else now
-        with self._lock:
-            self._seen[session] = now
-            for k in [k for k, t in self._seen.items() if now - t > self.WINDOW_S]:
-                del self._seen[k]
-            return len(self._seen)
+        return self.count(now, session)
 
-    def count(self, now: float | None = None) -> int:
-        """Watchers seen within the window, without recording anyone (for the teacher's Class page)."""
+    def count(self, now: float | None = None, session: str | None = None) -> int:
+        """Watchers seen within the window (recording `session` first, when given); those gone are dropped."""
         now = time.time() if now is None else now
         with self._lock:
-            return sum(now - t <= self.WINDOW_S for t in self._seen.values())
+            if session is not None:
+                self._seen[session] = now
+            self._seen = {k: t for k, t in self._seen.items() if now - t <= self.WINDOW_S}
+            return len(self._seen)
 
     @classmethod
     def pace(cls, watchers: int) -> int:
@@ -433,6 +431,16 @@ PACE = "live.watch_pace"        # session state: the pace this session's refresh
 def watcher_session() -> str:
     """This browser session's id for the watcher count (made here: Streamlit has no public session id)."""
     return st.session_state.setdefault("live.watcher_id", os.urandom(8).hex())
+
+
+def watcher_pace(status_s: float, charts_s: float) -> int:
+    """On a watcher's full page run: count it, remember and return its pace, and say so when it is slowed."""
+    watching = WATCHERS.seen(watcher_session())
+    pace = st.session_state[PACE] = Watchers.pace(watching)
+    if pace > 1:
+        st.caption(f"{watching} people are watching runs on this server: to keep the training fast, this page "
+                   f"refreshes every {status_s * pace:g} s (charts every {charts_s * pace:g} s).")
+    return pace
 
 
 def keep_pace() -> None:
@@ -467,9 +475,8 @@ def charts_panel(run_dir: str, cfg: dict) -> None:
     """The curves, D's scores, the Q heatmap, the samples and the history: they change when a g-step, a
     d-step or an evaluation ends, so a class's watchers refresh them less often than the status above."""
     run_dir = Path(run_dir)
-    series = S.run_series(run_dir, reader(run_dir).state())
-    curves(run_dir.name, series, cfg)
     db = reader(run_dir)
+    curves(run_dir.name, S.run_series(run_dir, db.state()), cfg)
     snapshots(run_dir.name, db)
     if st.toggle("History of this run: controls, schedule changes, phases", key=f"live.show_history.{run_dir.name}"):
         history(db)

@@ -2,9 +2,9 @@
 
 One cache for the whole server (every session and tab shares it): run dir -> the rows read so far and the
 step they reach. A refresh asks the run store only for rows from that step on, and only when the store has
-been written since the last read (SQLite's data_version): thirty viewers of one run read it as one does. The last step is read
-again because the trainer may add rows to it later (the evaluation at the end of a round and the next
-g-step share a step number). A resumed run may have dropped rows after its checkpoint, so a new worker
+been written since the last read (SQLite's data_version): thirty viewers of one run read it as one does.
+The last step is read again because the trainer may add rows to it later (the evaluation at the end of a
+round and the next g-step share a step number). A resumed run may have dropped rows after its checkpoint, so a new worker
 start (a new `started` time) reloads the run from scratch. Only the most recently used runs are kept, so
 memory stays flat however long a class watches.
 """

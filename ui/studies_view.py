@@ -331,8 +331,8 @@ def recorded_metrics(study: Study) -> list[str]:
 
 
 def finished_signature(study: Study) -> str:
-    """Changes whenever a run of the study finishes (cached results are keyed by it)."""
-    return ",".join(f"{m['run']}:{RunDB(m['dir']).state().get('status')}" for m in study.members)
+    """Changes whenever a run of the study finishes or is resumed (cached results are keyed by it)."""
+    return json.dumps(study.signature(), default=str)
 
 
 TEMP_MATCH = ("method=mle", "method=seqgan")    # the control: MLE's G cooled to SeqGAN's NLL-test
@@ -367,8 +367,7 @@ def table_frame(tab: dict) -> pd.DataFrame:
     ref = tab["reference"]
     rows = []
     for r in tab["rows"]:
-        value = (f"{results._num(r['mean'])} ± {results._num(r['std'])}" if r["n"] > 1 else
-                 f"{results._num(r['mean'])} (one seed: no spread)" if r["n"] else "")
+        value = results.mean_spread(r)
         cell = r["cell"] + (" (τ " + ", ".join(f"{float(t):.2f}" for t in r["taus"].values()) + ")" if r.get("taus") else "")
         row = {"cell": cell, f"{label(tab['metric'])} mean ± std": value or "—",
                "seeds": r["n"], "p vs reference (seeds)": "(reference)" if r["cell"] == ref else _p(r.get("p_seeds"))}

@@ -72,13 +72,8 @@ def stored_table_json(study: Study, metric=None, ref=None, samples: int = 0, tem
     """table_json, kept in the study folder and read back while its runs are as they were: sampling a study's
     generators takes minutes, and a server restart or a second visitor should not pay them again. The key
     names each run's status and worker start, so a run that finishes, or is resumed, makes a new table."""
-    from ..runs import RunDB
-    runs = []
-    for m in study.members:
-        state = RunDB(m["dir"]).state()
-        runs.append([m["run"], state.get("status"), state.get("started")])
     key = json.dumps({"metric": metric, "ref": ref, "samples": samples, "temperature_match": temperature_match,
-                      "runs": runs}, sort_keys=True, default=str)
+                      "runs": study.signature()}, sort_keys=True, default=str)
     path = study.dir / TABLES_DIR / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
     try:
         return json.loads(path.read_text())

@@ -192,6 +192,14 @@ def to_csv(tab: dict) -> str:
     return buf.getvalue()
 
 
+def mean_spread(row: dict) -> str:
+    """A cell's mean ± std over seeds; one seed says it has no spread; no seed, empty."""
+    if not row["n"]:
+        return ""
+    spread = f" ± {_num(row['std'])}" if row["n"] > 1 else " (one seed: no spread)"
+    return f"{_num(row['mean'])}{spread}"
+
+
 def _cells(tab: dict) -> tuple[list[str], list[list[str]]]:
     with_seq = any("p_sequences" in r for r in tab["rows"])
     head = ["cell", f"{label(tab['metric'])} (mean ± std)", "seeds", f"p vs {tab['reference']} (seeds)"]
@@ -202,8 +210,7 @@ def _cells(tab: dict) -> tuple[list[str], list[list[str]]]:
         cell = r["cell"]
         if r.get("taus"):
             cell += " (τ " + ", ".join(f"{t:.2f}" for _, t in sorted(r["taus"].items())) + ")"
-        spread = f" ± {_num(r['std'])}" if r["n"] > 1 else " (one seed: no spread)"
-        line = [cell, f"{_num(r['mean'])}{spread}", str(r["n"]),
+        line = [cell, mean_spread(r), str(r["n"]),
                 _p(r.get("p_seeds")) if r["cell"] != tab["reference"] else "(reference)"]
         if with_seq:
             line.append(_p(r.get("p_sequences")) if r["cell"] != tab["reference"] else "(reference)")

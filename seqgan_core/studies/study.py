@@ -110,6 +110,15 @@ class Study:
     def run_dirs(self) -> list[Path]:
         return [m["dir"] for m in self.members]
 
+    def signature(self) -> list[list]:
+        """[run, status, worker start] per member: changes when a run finishes or is resumed (keys the
+        tables computed from the runs)."""
+        out = []
+        for m in self.members:
+            st = RunDB(m["dir"]).state()
+            out.append([m["run"], st.get("status"), st.get("started")])
+        return out
+
     # --- watching -----------------------------------------------------------------------------------
     def status(self) -> dict:
         """Per-run status and progress, and the study's: counts, elapsed, and an overall ETA (see eta)."""
